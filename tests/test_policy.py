@@ -165,6 +165,37 @@ def test_an_event_larger_than_max_request_bytes_goes_alone() -> None:
     assert run.requests == [[0], [1], [2]]
 
 
+def test_a_long_stream_of_adds_and_sends_delivers_every_event_once_in_order() -> None:
+    def size_of(event: int) -> int:
+        return 100 + event % 7
+
+    p = policy(batch_size=50, max_request_events=60)
+    delivered: list[int] = []
+    for round_ in range(300):  # a backlog that grows by 10 events a round
+        for event in range(round_ * 70, (round_ + 1) * 70):
+            p.add(event, size_of(event), 0.0)
+        batch = p.next_batch(0.0)
+        assert batch is not None
+        assert batch.nbytes == sum(size_of(e) for e in batch.items)
+        delivered.extend(batch.items)
+        p.on_answer(batch, OK, 0.0)
+    p.close()
+    delivered.extend(drive(p, always_ok).delivered)
+    assert delivered == list(range(300 * 70))
+
+
+@pytest.mark.parametrize("size", [-1, 2.5])
+def test_add_refuses_an_impossible_size_and_changes_nothing(size: Any) -> None:
+    p = policy(batch_size=2)
+    add_many(p, [0])
+    with pytest.raises(ValueError, match="int size >= 0"):
+        p.add(1, size, 0.0)
+    add_many(p, [2], size=7)
+    batch = p.next_batch(0.0)
+    assert batch is not None
+    assert (batch.items, batch.nbytes) == ([0, 2], 307)
+
+
 def test_only_one_batch_is_in_flight_at_a_time() -> None:
     p = policy(batch_size=2, max_request_events=2)
     add_many(p, range(4))

@@ -70,6 +70,7 @@ tickets cheap.
 from __future__ import annotations
 
 import math
+from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -333,7 +334,7 @@ class Batch(Generic[T]):
     def __init__(
         self,
         items: list[T],
-        sizes: list[int],
+        sizes: array[int],
         start: int,
         nbytes: int,
     ) -> None:
@@ -415,11 +416,15 @@ class DeliveryPolicy(Generic[T]):
         self._batch_size = config.batch_size
         self._max_count = config.max_queue_size
         self._max_bytes = config.max_queue_bytes
-        # Events not yet in a batch, as parallel deques (no per-event wrapper).
-        self._items: deque[T] = deque()
-        self._sizes: deque[int] = deque()
-        self._times: deque[float] = deque()
-        self._head = 0  # sequence number of _items[0]
+        # Events not yet in a batch: parallel sequences from index _off on, no
+        # per-event wrapper. Arrays keep sizes and times as machine numbers
+        # (~16 bytes an event instead of ~70 for int and float objects).
+        self._items: list[T] = []
+        self._sizes: array[int] = array("Q")
+        self._times: array[float] = array("d")
+        self._off = 0  # index of the oldest queued event
+        self._head = 0  # its sequence number
+        self._wake_at = config.batch_size - 1  # queued count before the add that fills a batch
         # Batches to send before the queue, in order: a batch waiting for its
         # retry, split halves. Then the one batch in flight, if any.
         self._front: deque[Batch[T]] = deque()
@@ -429,8 +434,7 @@ class DeliveryPolicy(Generic[T]):
         self._resolved = 0  # every sequence number below is delivered or dropped
         self._tickets: deque[FlushTicket] = deque()  # unsettled, by end
         self._closed = False
-        self._queue_full = False  # inside a queue_full episode
-        self._refusing = False  # closed or _queue_full: add() takes the slow path
+        self._refusing = False  # closed or in a queue_full episode: add() takes the slow path
         self._shutdown_reported = False
         self._sent = 0
         self._requests = 0
@@ -450,7 +454,9 @@ class DeliveryPolicy(Generic[T]):
     def add(self, item: T, size: int, now: float) -> Admission:
         """Accept ``item`` (``size`` encoded bytes, tracked at ``now``) or refuse it.
 
-        A refused event is counted as dropped (``queue_full`` or
+        O(1), with no per-event wrapper object: it runs on the application's
+        thread. A negative or non-int ``size`` raises ValueError and changes
+        nothing. A refused event is counted as dropped (``queue_full`` or
         ``shutdown``); the driver still holds it, so it is not returned.
         """
         if self._refusing:
@@ -458,17 +464,23 @@ class DeliveryPolicy(Generic[T]):
             if refusal is not None:
                 return refusal
         items = self._items
+        queued = len(items) - self._off
         held_bytes = self._held_bytes + size
-        if len(items) + self._out_count >= self._max_count or held_bytes > self._max_bytes:
+        if queued + self._out_count >= self._max_count or held_bytes > self._max_bytes:
             self._dropped[DropReason.QUEUE_FULL] += 1
-            self._queue_full = self._refusing = True
+            self._refusing = True
             return _FULL_FIRST
-        self._held_bytes = held_bytes
+        try:  # free unless it raises (Python 3.11)
+            self._sizes.append(size)
+            self._times.append(now)
+        except (TypeError, OverflowError):
+            del self._sizes[len(items) :]  # keep the sequences aligned
+            raise ValueError(
+                f"add() needs an int size >= 0 and a float now, got {size!r} and {now!r}"
+            ) from None
         items.append(item)
-        self._sizes.append(size)
-        self._times.append(now)
-        count = len(items)
-        if count in (1, self._batch_size):
+        self._held_bytes = held_bytes
+        if queued in (0, self._wake_at):
             return _ACCEPTED_WAKE
         return _ACCEPTED
 
@@ -481,16 +493,16 @@ class DeliveryPolicy(Generic[T]):
             return _SHUTDOWN_FIRST
         # Held events only shrink between calls to add(), so checking here
         # ends the episode exactly when it would have ended.
-        held = len(self._items) + self._out_count
+        held = self._queued() + self._out_count
         if held <= self._max_count // 2 and self._held_bytes <= self._max_bytes // 2:
-            self._queue_full = self._refusing = False
+            self._refusing = False
             return None
         self._dropped[DropReason.QUEUE_FULL] += 1
         return _FULL
 
     def request_flush(self) -> FlushTicket:
         """A ticket for everything accepted so far; those events are now due at once."""
-        ticket = FlushTicket(self._resolved, self._head + len(self._items))
+        ticket = FlushTicket(self._resolved, self._head + self._queued())
         if not ticket.settled:
             self._tickets.append(ticket)
         return ticket
@@ -521,11 +533,9 @@ class DeliveryPolicy(Generic[T]):
             items.extend(batch.items)
             batch._state = _DRAINED
         self._front.clear()
-        items.extend(self._items)
-        self._head += len(self._items)
-        self._items.clear()
-        self._sizes.clear()
-        self._times.clear()
+        items.extend(self._items[self._off :])
+        self._head += self._queued()
+        self._compact(everything=True)
         self._out_count = 0
         self._held_bytes = 0
         if not items:
@@ -549,7 +559,7 @@ class DeliveryPolicy(Generic[T]):
             if batch._not_before > now:
                 return None  # head of line: nothing overtakes a retry
             self._front.popleft()
-        elif self._items and self._queue_due(now):
+        elif self._queued() and self._queue_due(now):
             batch = self._take()
         else:
             return None
@@ -569,11 +579,11 @@ class DeliveryPolicy(Generic[T]):
             return None
         if self._front:
             return max(0.0, self._front[0]._not_before - now)
-        if not self._items:
+        if not self._queued():
             return None
         if self._queue_due(now):
             return 0.0
-        return max(0.0, self._times[0] + self._config.flush_interval - now)
+        return max(0.0, self._times[self._off] + self._config.flush_interval - now)
 
     def on_answer(self, batch: Batch[T], answer: Answer, now: float) -> list[Drop[T]]:
         """Record the server's answer to ``batch``; return what was given up."""
@@ -604,7 +614,7 @@ class DeliveryPolicy(Generic[T]):
         in_flight = len(self._in_flight.items) if self._in_flight is not None else 0
         return Stats(
             sent=self._sent,
-            queued=len(self._items) + self._out_count - in_flight,
+            queued=self._queued() + self._out_count - in_flight,
             in_flight=in_flight,
             requests=self._requests,
             retries=self._retries,
@@ -613,37 +623,46 @@ class DeliveryPolicy(Generic[T]):
 
     # -- internals --------------------------------------------------------
 
+    def _queued(self) -> int:
+        return len(self._items) - self._off
+
     def _queue_due(self, now: float) -> bool:
         return (
             self._closed
-            or len(self._items) >= self._batch_size
+            or self._queued() >= self._batch_size
             or (bool(self._tickets) and self._tickets[-1]._end > self._head)
-            or now - self._times[0] >= self._config.flush_interval
+            or now - self._times[self._off] >= self._config.flush_interval
         )
 
     def _take(self) -> Batch[T]:
-        limit = min(len(self._items), self._config.max_request_events)
+        off = self._off
+        limit = min(self._queued(), self._config.max_request_events)
         max_bytes = self._config.max_request_bytes
+        sizes = self._sizes[off : off + limit]
         count = nbytes = 0
-        for size in self._sizes:
+        for size in sizes:
             # The first event always goes, even when it alone is over the limit.
-            if count == limit or (count and nbytes + size > max_bytes):
+            if count and nbytes + size > max_bytes:
                 break
             nbytes += size
             count += 1
-        pop_item, pop_size, pop_time = (
-            self._items.popleft,
-            self._sizes.popleft,
-            self._times.popleft,
-        )
-        items = [pop_item() for _ in range(count)]
-        sizes = [pop_size() for _ in range(count)]
-        for _ in range(count):
-            pop_time()
-        batch = Batch(items, sizes, self._head, nbytes)
+        batch = Batch(self._items[off : off + count], sizes[:count], self._head, nbytes)
+        self._off += count
         self._head += count
         self._out_count += count
+        self._compact()
         return batch
+
+    def _compact(self, *, everything: bool = False) -> None:
+        # Taken events stay in the sequences until at least half of them is
+        # dead, so the memmove that drops them costs O(1) per event.
+        off = self._off
+        if everything or off == len(self._items):
+            del self._items[:], self._sizes[:], self._times[:]
+            self._off = 0
+        elif off >= 4096 and 2 * off >= len(self._items):
+            del self._items[:off], self._sizes[:off], self._times[:off]
+            self._off = 0
 
     def _retry(self, batch: Batch[T], answer: Answer, now: float) -> list[Drop[T]]:
         config = self._config
