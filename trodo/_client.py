@@ -11,12 +11,12 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Generic, Protocol, Self, TypeVar, Unpack
+from typing import Any, Generic, Protocol, Self, TypeVar, Unpack
 
 from trodo._auto_events import AutoEvents
 from trodo._config import ClientOptions, Config, resolve
 from trodo._context import ContextBase, UserContext
-from trodo._delivery import DirectDelivery, Requests, Retrier
+from trodo._delivery import DirectDelivery, Requests, RequestsBase, Retrier
 from trodo._errors import Stats
 from trodo._events import EventRecord
 from trodo._reporting import Reporter
@@ -34,11 +34,25 @@ class _Delivery(Protocol):
     def stats(self) -> Stats: ...
 
 
+class _Part(Protocol):
+    def after_fork_in_child(self) -> None: ...
+
+
+class _DeliveryBase(Protocol):
+    def after_fork_in_child(self) -> None: ...
+    def stats(self) -> Stats: ...
+
+
 C = TypeVar("C", bound=ContextBase)
 
 
 class ClientBase(ABC, Generic[C]):
-    """What the sync and async clients share: options and the user-context cache."""
+    """What the sync and async clients share: options, the user-context cache,
+    failure reporting, auto events, counters and fork handling."""
+
+    _transport: _Part
+    _requests: RequestsBase
+    _delivery: _DeliveryBase
 
     def __init__(self, site_id: str | None, options: ClientOptions) -> None:
         config = resolve(site_id, options)
@@ -50,6 +64,14 @@ class ClientBase(ABC, Generic[C]):
         self._contexts: OrderedDict[str, C] = OrderedDict()
         self._contexts_lock = threading.Lock()
         self._closed = False
+        self._reporter = Reporter(config.site_id, config.on_error)
+        self._auto_events = AutoEvents(self._capture_uncaught)
+
+    def _go_live(self) -> None:
+        """The end of a subclass's __init__: auto events on if asked, fork-aware."""
+        if self._config.auto_events:
+            self._auto_events.enable()
+        _live.add(self)
 
     def __repr__(self) -> str:
         mode = "batching" if self._config.batch_enabled else "direct"
@@ -93,10 +115,50 @@ class ClientBase(ABC, Generic[C]):
             self._contexts[distinct_id] = context  # type: ignore[assignment]
             self._contexts.move_to_end(distinct_id)
 
+    # -- auto events --------------------------------------------------------------------------
+
+    def enable_auto_events(self) -> None:
+        """Send uncaught exceptions (main and other threads) as critical ``server_error`` events."""
+        self._auto_events.enable()
+
+    def disable_auto_events(self) -> None:
+        """Stop; the exception hooks that were there before are put back."""
+        self._auto_events.disable()
+
+    @abstractmethod
+    def _capture_uncaught(self, error: BaseException) -> None:
+        """Called by the exception hooks, on whatever thread the error ended."""
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def stats(self) -> Stats:
+        """Delivery counters: sent, queued, in flight, retried, dropped by reason."""
+        return self._delivery.stats()
+
+    def _begin_shutdown(self) -> bool:
+        """Mark the client closed; False when it already was (shutdown is idempotent)."""
+        if self._closed:
+            return False
+        self._closed = True
+        self._auto_events.disable()
+        return True
+
+    def _shutdown_timeout(self, timeout: float | None) -> float:
+        return self._config.shutdown_timeout if timeout is None else timeout
+
     def _after_fork_in_child(self) -> None:
+        """Give a forked child (gunicorn, celery prefork) a working client of its own.
+
+        Locks another thread held at the fork are replaced, the connection
+        pool is new, and the queue starts empty: the parent sends its own.
+        """
         self._contexts_lock = threading.Lock()
         for context in self._contexts.values():
             context._after_fork_in_child()
+        self._transport.after_fork_in_child()
+        self._reporter.after_fork_in_child()
+        self._requests.retrier.after_fork_in_child()
+        self._delivery.after_fork_in_child()
 
 
 class TrodoClient(ClientBase[UserContext]):
@@ -114,16 +176,12 @@ class TrodoClient(ClientBase[UserContext]):
     def __init__(self, site_id: str | None = None, **options: Unpack[ClientOptions]) -> None:
         super().__init__(site_id, options)
         config = self._config
-        self._transport = Transport(config.site_id, config.api_base, config.timeout)
-        self._reporter = Reporter(config.site_id, config.on_error)
-        self._requests = Requests(
+        self._transport: Transport = Transport(config.site_id, config.api_base, config.timeout)
+        self._requests: Requests = Requests(
             self._transport, Retrier(config.retries, config.timeout), self._reporter
         )
         self._delivery: _Delivery = self._make_delivery()
-        self._auto_events = AutoEvents(self._capture_uncaught)
-        if config.auto_events:
-            self._auto_events.enable()
-        _live.add(self)
+        self._go_live()
 
     def _new_context(self, distinct_id: str, session_id: str | None) -> UserContext:
         return UserContext(self, distinct_id, session_id)
@@ -192,14 +250,6 @@ class TrodoClient(ClientBase[UserContext]):
 
     # -- auto events --------------------------------------------------------------------------
 
-    def enable_auto_events(self) -> None:
-        """Send uncaught exceptions (main and other threads) as critical ``server_error`` events."""
-        self._auto_events.enable()
-
-    def disable_auto_events(self) -> None:
-        """Stop; the exception hooks that were there before are put back."""
-        self._auto_events.disable()
-
     def _capture_uncaught(self, error: BaseException) -> None:
         self.for_user(self._config.auto_events_distinct_id).capture_error(error, "critical")
 
@@ -218,31 +268,13 @@ class TrodoClient(ClientBase[UserContext]):
 
         Idempotent. Events tracked afterwards are dropped with a warning.
         """
-        if self._closed:
+        if not self._begin_shutdown():
             return
-        self._closed = True
-        self._auto_events.disable()
-        self._delivery.shutdown(self._config.shutdown_timeout if timeout is None else timeout)
+        self._delivery.shutdown(self._shutdown_timeout(timeout))
         self._requests.closed = True
         self._transport.close()
 
     close = shutdown
-
-    def _after_fork_in_child(self) -> None:
-        """Give a forked child (gunicorn, celery prefork) a working client of its own.
-
-        Locks another thread held at the fork are replaced, the connection
-        pool is new, and the queue starts empty: the parent sends its own.
-        """
-        super()._after_fork_in_child()
-        self._transport.after_fork_in_child()
-        self._reporter.after_fork_in_child()
-        self._requests.retrier.after_fork_in_child()
-        self._delivery.after_fork_in_child()
-
-    def stats(self) -> Stats:
-        """Delivery counters: sent, queued, in flight, retried, dropped by reason."""
-        return self._delivery.stats()
 
     def __enter__(self) -> Self:
         return self
@@ -256,7 +288,7 @@ class TrodoClient(ClientBase[UserContext]):
         self.shutdown()
 
 
-_live: weakref.WeakSet[TrodoClient] = weakref.WeakSet()
+_live: weakref.WeakSet[ClientBase[Any]] = weakref.WeakSet()
 
 
 def _after_fork_in_child() -> None:

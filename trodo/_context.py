@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from trodo._events import EventRecord, EventType, error_properties
 from trodo._policy import Answer, Outcome
@@ -49,12 +49,14 @@ class ContextBase:
     """State and call-site logic shared by the sync and async user contexts."""
 
     __slots__ = ("__weakref__", "_client", "_distinct_id", "_lock", "_session")
+    # The async context registers its sessions under an asyncio lock.
+    _session_type: ClassVar[type[Session]] = Session
 
     def __init__(self, client: ClientBase[Any], distinct_id: str, session_id: str | None) -> None:
         self._client = client
         self._distinct_id = distinct_id
         self._lock = threading.Lock()
-        self._session: Session | None = Session(client.site_id, distinct_id, session_id)
+        self._session: Session | None = self._session_type(client.site_id, distinct_id, session_id)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._distinct_id!r} session={self.get_session_id()}>"
@@ -136,7 +138,7 @@ class ContextBase:
         if session is None:
             with self._lock:
                 if self._session is None:
-                    self._session = Session(self._client.site_id, self._distinct_id)
+                    self._session = self._session_type(self._client.site_id, self._distinct_id)
                 session = self._session
         return session
 
@@ -144,7 +146,9 @@ class ContextBase:
         """Switch to the browser's session ``session_id`` if it is not the current one."""
         with self._lock:
             if self._session is None or self._session.session_id != session_id:
-                self._session = Session(self._client.site_id, self._distinct_id, session_id)
+                self._session = self._session_type(
+                    self._client.site_id, self._distinct_id, session_id
+                )
 
     def _after_fork_in_child(self) -> None:
         self._lock = threading.Lock()

@@ -12,7 +12,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from trodo._errors import Stats
 from trodo._events import EventRecord
@@ -56,24 +56,59 @@ class Retrier:
         while True:
             answer, value = attempt()
             tries += 1
-            if answer.outcome is not Outcome.RETRY or tries > self._retries:
-                return answer, value
-            delay = backoff_delay(tries, self._jitter(), retry_after=answer.retry_after)
-            if self._clock() + delay >= deadline:
+            delay = self.next_delay(answer, tries, deadline)
+            if delay is None:
                 return answer, value
             self._sleep(delay)
-            with self._lock:
-                self.retried += 1
+            self.count_retry()
+
+    def next_delay(self, answer: Answer, tries: int, deadline: float) -> float | None:
+        """After try number ``tries`` got ``answer``: seconds to wait before trying
+        again, or None to stop with this answer (the retry loops of both clients)."""
+        if answer.outcome is not Outcome.RETRY or tries > self._retries:
+            return None
+        delay = backoff_delay(tries, self._jitter(), retry_after=answer.retry_after)
+        if self._clock() + delay >= deadline:
+            return None
+        return delay
+
+    def count_retry(self) -> None:
+        """One more request sent again."""
+        with self._lock:
+            self.retried += 1
 
 
-class Requests:
-    """Requests that need an answer on the caller's thread, session registered first."""
+class RequestsBase:
+    """What the sync and async request senders share: retries, reporting, refusal."""
 
-    def __init__(self, transport: Transport, retrier: Retrier, reporter: Reporter) -> None:
-        self.transport = transport
+    def __init__(self, retrier: Retrier, reporter: Reporter) -> None:
         self.retrier = retrier
         self.reporter = reporter
         self.closed = False
+
+    def refused(self, operation: str) -> Answer:
+        """Report and return the answer to a request made after shutdown."""
+        answer = Answer(Outcome.REJECTED, detail="the client was shut down")
+        self.reporter.answer_failed(operation, answer)
+        return answer
+
+    def failed(self, operation: str, answer: Answer) -> bool:
+        """Whether ``answer`` is a failure; one is reported (never raised)."""
+        if answer.outcome is Outcome.OK:
+            return False
+        self.reporter.answer_failed(operation, answer)
+        return True
+
+
+_R = TypeVar("_R", bound=RequestsBase)
+
+
+class Requests(RequestsBase):
+    """Requests that need an answer on the caller's thread, session registered first."""
+
+    def __init__(self, transport: Transport, retrier: Retrier, reporter: Reporter) -> None:
+        super().__init__(retrier, reporter)
+        self.transport = transport
 
     def register(self, session: Session, deadline: float) -> Answer:
         """Make sure Trodo knows ``session`` (once, whatever the threads)."""
@@ -91,60 +126,83 @@ class Requests:
         Failures are reported, never raised.
         """
         if self.closed:
-            answer = Answer(Outcome.REJECTED, detail="the client was shut down")
-            self.reporter.answer_failed(operation, answer)
-            return answer, None
+            return self.refused(operation), None
         deadline = self.retrier.deadline()
         if session is not None:
             answer = self.register(session, deadline)
-            if answer.outcome is not Outcome.OK:
-                self.reporter.answer_failed(operation, answer)
+            if self.failed(operation, answer):
                 return answer, None
         answer, value = self.retrier.run(call, deadline)
-        if answer.outcome is not Outcome.OK:
-            self.reporter.answer_failed(operation, answer)
-            return answer, None
-        return answer, value
+        return answer, None if self.failed(operation, answer) else value
 
 
-class DirectDelivery:
-    """Batching off: each event is one request on the caller's thread."""
+class DirectDeliveryBase(Generic[_R]):
+    """Counters and outcomes of sending each event on its own (sync and async)."""
 
-    def __init__(self, requests: Requests) -> None:
+    def __init__(self, requests: _R) -> None:
         self._requests = requests
         self._lock = threading.Lock()
         self._sent = 0
         self._attempts = 0
 
-    def submit(self, record: EventRecord) -> None:
-        """Send one event now; a failure is reported, never raised."""
+    def _refuse(self, record: EventRecord) -> bool:
+        """After shutdown: report ``record`` as dropped and return True."""
         requests = self._requests
         if requests.closed:
             requests.reporter.events_failed(
                 DropReason.SHUTDOWN, "tracked after shutdown()", [record]
             )
-            return
-        deadline = requests.retrier.deadline()
-        answer = requests.register(record.session, deadline)
-        if answer.outcome is Outcome.OK:
-            answer = requests.retrier.run(self._attempt(record), deadline)[0]
+        return requests.closed
+
+    def _count_attempt(self) -> None:
+        with self._lock:
+            self._attempts += 1
+
+    def _settle(self, record: EventRecord, answer: Answer) -> None:
+        """Count a delivered event, or report it given up."""
         if answer.outcome is Outcome.OK:
             with self._lock:
                 self._sent += 1
         else:
-            requests.reporter.events_failed(REASONS[answer.outcome], answer.detail, [record])
-
-    def _attempt(self, record: EventRecord) -> Callable[[], tuple[Answer, None]]:
-        def attempt() -> tuple[Answer, None]:
-            with self._lock:
-                self._attempts += 1
-            return self._requests.transport.send_event(record), None
-
-        return attempt
+            self._requests.reporter.events_failed(REASONS[answer.outcome], answer.detail, [record])
 
     def after_fork_in_child(self) -> None:
         """A fork may have copied the lock while another thread held it."""
         self._lock = threading.Lock()
+
+    def stats(self) -> Stats:
+        """Counters of this delivery."""
+        with self._lock:
+            sent, attempts = self._sent, self._attempts
+        requests = self._requests
+        return Stats(
+            sent=sent,
+            requests=attempts,
+            retried=requests.retrier.retried,
+            dropped=requests.reporter.dropped(),
+        )
+
+
+class DirectDelivery(DirectDeliveryBase[Requests]):
+    """Batching off: each event is one request on the caller's thread."""
+
+    def submit(self, record: EventRecord) -> None:
+        """Send one event now; a failure is reported, never raised."""
+        if self._refuse(record):
+            return
+        requests = self._requests
+        deadline = requests.retrier.deadline()
+        answer = requests.register(record.session, deadline)
+        if answer.outcome is Outcome.OK:
+            answer = requests.retrier.run(self._attempt(record), deadline)[0]
+        self._settle(record, answer)
+
+    def _attempt(self, record: EventRecord) -> Callable[[], tuple[Answer, None]]:
+        def attempt() -> tuple[Answer, None]:
+            self._count_attempt()
+            return self._requests.transport.send_event(record), None
+
+        return attempt
 
     def flush(self, timeout: float | None = None) -> bool:
         """Nothing waits when batching is off: every event was sent or reported."""
@@ -153,14 +211,3 @@ class DirectDelivery:
     def shutdown(self, timeout: float | None = None) -> None:
         """Refuse events from now on."""
         self._requests.closed = True
-
-    def stats(self) -> Stats:
-        """Counters of this delivery."""
-        with self._lock:
-            sent, attempts = self._sent, self._attempts
-        return Stats(
-            sent=sent,
-            requests=attempts,
-            retried=self._requests.retrier.retried,
-            dropped=self._requests.reporter.dropped(),
-        )

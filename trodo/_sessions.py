@@ -36,14 +36,17 @@ class Session:
         others wait for its answer, so Trodo sees exactly one registration.
         """
         if self.registered:
-            return _ALREADY
+            return ALREADY_REGISTERED
         with self._lock:
             if self.registered:
-                return _ALREADY
-            answer = register(self)
-            if answer.outcome is Outcome.OK:
-                self.registered = True
-            return answer
+                return ALREADY_REGISTERED
+            return self.registration_answered(register(self))
+
+    def registration_answered(self, answer: Answer) -> Answer:
+        """Note the answer to a registration (sync or async): accepted means registered."""
+        if answer.outcome is Outcome.OK:
+            self.registered = True
+        return answer
 
     def after_fork_in_child(self) -> None:
         """A fork may have copied the lock while another thread held it."""
@@ -54,4 +57,5 @@ class Session:
         return f"<Session {self.session_id} user={self.distinct_id!r} {state}>"
 
 
-_ALREADY = Answer(Outcome.OK)
+ALREADY_REGISTERED = Answer(Outcome.OK)
+"""The answer of a registration that was not needed."""

@@ -204,6 +204,63 @@ def mask(site_id: str) -> str:
 # -- the client -------------------------------------------------------------------
 
 
+def new_api_client(
+    site_id: str,
+    api_base: str,
+    timeout: float,
+    on_request: Callable[[httpx.Request], object],
+    on_response: Callable[[httpx.Response], object],
+) -> ApiClient:
+    """The generated client as both transports configure it, with httpx event hooks.
+
+    Base URL, site-id header, timeout and User-Agent; the async transport's
+    hooks are coroutine functions.
+    """
+    return ApiClient(
+        base_url=api_base,
+        headers={SITE_HEADER: site_id, "User-Agent": USER_AGENT},
+        timeout=httpx.Timeout(timeout),
+        raise_on_unexpected_status=False,
+        httpx_args={"event_hooks": {"request": [on_request], "response": [on_response]}},
+    )
+
+
+def log_request(request: httpx.Request, site_id: str) -> None:
+    """At DEBUG: one line for a request about to be sent."""
+    if logger.isEnabledFor(logging.DEBUG):
+        path, body = request.url.path, _preview(request.content, site_id)
+        logger.debug("trodo -> %s %s %s", request.method, path, body)
+
+
+def log_response(response: httpx.Response, site_id: str) -> None:
+    """At DEBUG: one line for an answer (its body already read)."""
+    logger.debug(
+        "trodo <- %s %s %s",
+        response.status_code,
+        response.request.url.path,
+        _preview(response.content, site_id),
+    )
+
+
+def _preview(content: bytes, site_id: str, limit: int = 300) -> str:
+    text = content[:limit].decode("utf-8", "replace").replace("\n", " ")
+    text = text.replace(site_id, mask(site_id))
+    return text + ("..." if len(content) > limit else "")
+
+
+def answered(result: Response[_R]) -> tuple[Answer, _R | None]:
+    """The answer of a call that returned: classified by its status, with the parsed body."""
+    return classify(int(result.status_code), result.headers, result.content), result.parsed
+
+
+def raised(exc: Exception, last: httpx.Response | None) -> tuple[Answer, None]:
+    """The answer of a call that raised; ``last`` is the response the hook kept, if any."""
+    answer = classify_error(exc, last)
+    if answer.outcome is not Outcome.OK:
+        logger.debug("trodo request failed: %s", answer.detail)
+    return answer, None
+
+
 class Transport:
     """One kept-alive HTTP client for the Trodo API, used from any thread."""
 
@@ -216,12 +273,8 @@ class Transport:
     def after_fork_in_child(self) -> None:
         """(Re)create the HTTP client: a forked child never shares its parent's sockets."""
         self._last = threading.local()
-        self._api = ApiClient(
-            base_url=self._api_base,
-            headers={SITE_HEADER: self._site_id, "User-Agent": USER_AGENT},
-            timeout=httpx.Timeout(self._timeout),
-            raise_on_unexpected_status=False,
-            httpx_args={"event_hooks": {"request": [self._log_request], "response": [self._keep]}},
+        self._api = new_api_client(
+            self._site_id, self._api_base, self._timeout, self._log_request, self._keep
         )
 
     @property
@@ -233,34 +286,18 @@ class Transport:
         self._last.response = response
         if logger.isEnabledFor(logging.DEBUG):
             response.read()
-            logger.debug(
-                "trodo <- %s %s %s",
-                response.status_code,
-                response.request.url.path,
-                self._preview(response.content),
-            )
+            log_response(response, self._site_id)
 
     def _log_request(self, request: httpx.Request) -> None:
-        if logger.isEnabledFor(logging.DEBUG):
-            path, body = request.url.path, self._preview(request.content)
-            logger.debug("trodo -> %s %s %s", request.method, path, body)
-
-    def _preview(self, content: bytes, limit: int = 300) -> str:
-        text = content[:limit].decode("utf-8", "replace").replace("\n", " ")
-        text = text.replace(self._site_id, mask(self._site_id))
-        return text + ("..." if len(content) > limit else "")
+        log_request(request, self._site_id)
 
     def _call(self, operation: Callable[[], Response[_R]]) -> tuple[Answer, _R | None]:
         self._last.response = None
         try:
             result = operation()
         except Exception as exc:  # every fault becomes an answer, never a raise
-            answer = classify_error(exc, getattr(self._last, "response", None))
-            if answer.outcome is not Outcome.OK:
-                logger.debug("trodo request failed: %s", answer.detail)
-            return answer, None
-        answer = classify(int(result.status_code), result.headers, result.content)
-        return answer, result.parsed
+            return raised(exc, getattr(self._last, "response", None))
+        return answered(result)
 
     def register_session(self, session: Session) -> Answer:
         """POST /api/sdk/track for ``session``."""

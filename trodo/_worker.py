@@ -14,21 +14,38 @@ import random
 import threading
 import time
 import weakref
+from collections.abc import Iterator
+from typing import Generic, TypeVar
 
 from trodo._config import Config
-from trodo._delivery import Requests
+from trodo._delivery import Requests, RequestsBase
 from trodo._errors import Stats
 from trodo._events import EventRecord
-from trodo._policy import Answer, Batch, DeliveryPolicy, DropReason, Outcome, PolicyConfig
+from trodo._policy import (
+    Admission,
+    Answer,
+    Batch,
+    DeliveryPolicy,
+    Drop,
+    DropReason,
+    Outcome,
+    PolicyConfig,
+)
+from trodo._sessions import Session
 
 logger = logging.getLogger("trodo")
 _live: weakref.WeakSet[BatchDelivery] = weakref.WeakSet()
+_R = TypeVar("_R", bound=RequestsBase)
 
 
-class BatchDelivery:
-    """Queue events and send them in bulk from one background thread."""
+class BatchDeliveryBase(Generic[_R]):
+    """What the threaded and asyncio drivers of the delivery policy share.
 
-    def __init__(self, config: Config, requests: Requests) -> None:
+    Each holds its policy under a ``threading.Lock`` taken only around policy
+    calls (never across I/O), so events can be queued from any thread.
+    """
+
+    def __init__(self, config: Config, requests: _R) -> None:
         self._config = config
         self._requests = requests
         self._policy_config = PolicyConfig(
@@ -41,14 +58,73 @@ class BatchDelivery:
             max_queue_bytes=config.max_queue_bytes,
             retry_budget=config.retry_budget,
         )
+        self._lock = threading.Lock()
+        self._policy = self._new_policy()
+
+    def _new_policy(self) -> DeliveryPolicy[EventRecord]:
+        return DeliveryPolicy(self._policy_config, random.random)
+
+    def _admit(self, record: EventRecord) -> Admission:
+        """Offer ``record`` to the policy (with the lock held)."""
+        return self._policy.add(record, record.size, time.monotonic())
+
+    def _report_refusal(self, admission: Admission) -> None:
+        """Say the first refusal of an episode (the policy counts each event)."""
+        if admission.accepted or not admission.first_of_episode:
+            return
+        if admission.reason is DropReason.SHUTDOWN:
+            detail = "tracked after shutdown(); this and later events are dropped"
+        else:
+            detail = (
+                f"the queue is full (max_queue_size={self._config.max_queue_size}, "
+                f"max_queue_bytes={self._config.max_queue_bytes}); new events are dropped "
+                "until it drains to half"
+            )
+        reason = admission.reason or DropReason.QUEUE_FULL
+        self._requests.reporter.events_failed(reason, detail, [], count=1)
+
+    def _report(self, drops: list[Drop[EventRecord]]) -> None:
+        for drop in drops:
+            self._requests.reporter.events_failed(drop.reason, drop.detail, drop.items)
+
+    def stats(self) -> Stats:
+        """The policy's counters."""
+        with self._lock:
+            s = self._policy.stats()
+        return Stats(
+            sent=s.sent,
+            queued=s.queued,
+            in_flight=s.in_flight,
+            retried=s.retries,
+            requests=s.requests,
+            dropped={str(reason): n for reason, n in s.dropped.items() if n},
+        )
+
+
+def unregistered_sessions(batch: Batch[EventRecord]) -> Iterator[Session]:
+    """The sessions a batch needs registered first, each checked as its turn comes."""
+    for record in batch.items:
+        if not record.session.registered:
+            yield record.session
+
+
+def send_failed(exc: Exception) -> Answer:
+    """A bug while sending must not kill the sender and strand the queue: log, reject."""
+    logger.exception("trodo: unexpected error while sending a batch")
+    return Answer(Outcome.REJECTED, detail=f"{type(exc).__name__}: {exc}")
+
+
+class BatchDelivery(BatchDeliveryBase[Requests]):
+    """Queue events and send them in bulk from one background thread."""
+
+    def __init__(self, config: Config, requests: Requests) -> None:
+        super().__init__(config, requests)
         self._start_fresh()
         _live.add(self)
 
     def _start_fresh(self) -> None:
         """Empty queue, new locks, no thread yet: at creation and in a forked child."""
-        self._policy: DeliveryPolicy[EventRecord] = DeliveryPolicy(
-            self._policy_config, random.random
-        )
+        self._policy = self._new_policy()
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._settled = threading.Condition(self._lock)
@@ -60,25 +136,12 @@ class BatchDelivery:
     def submit(self, record: EventRecord) -> None:
         """Queue one event; returns at once, whatever the network is doing."""
         with self._lock:
-            admission = self._policy.add(record, record.size, time.monotonic())
+            admission = self._admit(record)
             if admission.wake:
                 if self._thread is None:
                     self._start_thread()
                 self._wake.notify()
-        if not admission.accepted and admission.first_of_episode:
-            self._report_refusal(admission.reason or DropReason.QUEUE_FULL)
-
-    def _report_refusal(self, reason: DropReason) -> None:
-        if reason is DropReason.SHUTDOWN:
-            detail = "tracked after shutdown(); this and later events are dropped"
-        else:
-            detail = (
-                f"the queue is full (max_queue_size={self._config.max_queue_size}, "
-                f"max_queue_bytes={self._config.max_queue_bytes}); new events are dropped "
-                "until it drains to half"
-            )
-        # Counted per event by the policy; said once per episode here.
-        self._requests.reporter.events_failed(reason, detail, [], count=1)
+        self._report_refusal(admission)
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything queued before the call is delivered or given up."""
@@ -107,24 +170,10 @@ class BatchDelivery:
             self._stopping = True
             self._wake.notify()
             thread = self._thread
-        for drop in drops:
-            self._requests.reporter.events_failed(drop.reason, drop.detail, drop.items)
+        self._report(drops)
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=1.0)
         _live.discard(self)
-
-    def stats(self) -> Stats:
-        """The policy's counters."""
-        with self._lock:
-            s = self._policy.stats()
-        return Stats(
-            sent=s.sent,
-            queued=s.queued,
-            in_flight=s.in_flight,
-            retried=s.retries,
-            requests=s.requests,
-            dropped={str(reason): n for reason, n in s.dropped.items() if n},
-        )
 
     # -- the background thread ---------------------------------------------------------
 
@@ -149,23 +198,19 @@ class BatchDelivery:
             with self._lock:
                 drops = policy.on_answer(batch, answer, time.monotonic())
                 self._settled.notify_all()
-            for drop in drops:
-                self._requests.reporter.events_failed(drop.reason, drop.detail, drop.items)
+            self._report(drops)
 
     def _send(self, batch: Batch[EventRecord]) -> Answer:
         """One attempt: register the batch's new sessions, then post the events."""
         transport = self._requests.transport
         try:
-            for record in batch.items:
-                session = record.session
-                if not session.registered:
-                    answer = session.ensure_registered(transport.register_session)
-                    if answer.outcome is not Outcome.OK:
-                        return answer
+            for session in unregistered_sessions(batch):
+                answer = session.ensure_registered(transport.register_session)
+                if answer.outcome is not Outcome.OK:
+                    return answer
             return transport.send_events(batch.items)
-        except Exception as exc:  # a bug must not kill the thread and strand the queue
-            logger.exception("trodo: unexpected error while sending a batch")
-            return Answer(Outcome.REJECTED, detail=f"{type(exc).__name__}: {exc}")
+        except Exception as exc:
+            return send_failed(exc)
 
     def after_fork_in_child(self) -> None:
         """The parent's queue stays the parent's to send: the child starts empty."""
