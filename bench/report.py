@@ -134,6 +134,9 @@ def _delivery_row(section: Section, key: str, label: str, outcome: Outcome) -> l
     sessions = max(run["requests_by_path"].get("/api/sdk/track", 0) for run in outcome.runs)
     if sessions:
         detail += f"; {sessions:,} sessions registered"
+    invalid = max(run["invalid"] for run in outcome.runs)
+    if invalid:
+        detail += f"; {invalid:,} bodies not JSON"
     target = ""
     if key == "trodo_batch":
         target = f"{NOTHING_LOST}: {_verdict(delivered == expected and duplicates == 0)}"

@@ -135,6 +135,16 @@ def test_two_requests_in_one_read_get_two_answers_on_the_kept_alive_connection()
     assert tally.snapshot()["delivered"] == 2
 
 
+def test_a_body_that_is_not_json_is_answered_and_counted_as_invalid() -> None:
+    tally = Tally(expected=0)
+    connection, transport = _connection(tally)
+
+    connection.data_received(b"POST /api/events HTTP/1.1\r\nContent-Length: 3\r\n\r\n{x}")
+
+    assert transport.written.endswith(OK_BODY)
+    assert tally.snapshot()["invalid"] == 1
+
+
 def _run(**figures: float) -> dict[str, Any]:
     return {
         "caller_us": 1.0,
@@ -145,6 +155,7 @@ def _run(**figures: float) -> dict[str, Any]:
         "delivered": 10,
         "duplicates": 0,
         "missing": 0,
+        "invalid": 0,
         "requests_by_path": {},
     } | figures
 
