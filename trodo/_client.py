@@ -6,15 +6,16 @@ import logging
 import os
 import threading
 import weakref
+from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self, Unpack
+from typing import Generic, Protocol, Self, TypeVar, Unpack
 
 from trodo._auto_events import AutoEvents
 from trodo._config import ClientOptions, Config, resolve
-from trodo._context import UserContext
+from trodo._context import ContextBase, UserContext
 from trodo._delivery import DirectDelivery, Requests, Retrier
 from trodo._errors import Stats
 from trodo._events import EventRecord
@@ -33,7 +34,72 @@ class _Delivery(Protocol):
     def stats(self) -> Stats: ...
 
 
-class TrodoClient:
+C = TypeVar("C", bound=ContextBase)
+
+
+class ClientBase(ABC, Generic[C]):
+    """What the sync and async clients share: options and the user-context cache."""
+
+    def __init__(self, site_id: str | None, options: ClientOptions) -> None:
+        config = resolve(site_id, options)
+        self._config = config
+        self.site_id = config.site_id
+        """The site id events are sent for."""
+        if config.debug:
+            _enable_debug_logging()
+        self._contexts: OrderedDict[str, C] = OrderedDict()
+        self._contexts_lock = threading.Lock()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        mode = "batching" if self._config.batch_enabled else "direct"
+        state = " closed" if self._closed else ""
+        name = type(self).__name__
+        return f"<{name} site={mask(self.site_id)} {self._config.api_base} {mode}{state}>"
+
+    @property
+    def config(self) -> Config:
+        """The options this client runs with."""
+        return self._config
+
+    @abstractmethod
+    def _new_context(self, distinct_id: str, session_id: str | None) -> C:
+        """Make the context type of this client."""
+
+    def for_user(self, distinct_id: str, session_id: str | None = None) -> C:
+        """The context of one user, created on first use and cached (LRU-bounded).
+
+        Pass the browser's Trodo ``session_id`` to tie server events to the
+        browser session; the context then switches to that session.
+        """
+        distinct_id = require_str(distinct_id, "distinct_id")
+        session_id = optional_str(session_id, "session_id")
+        with self._contexts_lock:
+            context = self._contexts.get(distinct_id)
+            if context is None:
+                context = self._new_context(distinct_id, session_id)
+                self._contexts[distinct_id] = context
+                if len(self._contexts) > self._config.max_cached_users:
+                    self._contexts.popitem(last=False)
+                return context
+            self._contexts.move_to_end(distinct_id)
+        if session_id is not None:
+            context._use_session(session_id)
+        return context
+
+    def _alias(self, distinct_id: str, context: ContextBase) -> None:
+        """After an identify merge, ``for_user(new_id)`` returns the same context."""
+        with self._contexts_lock:
+            self._contexts[distinct_id] = context  # type: ignore[assignment]
+            self._contexts.move_to_end(distinct_id)
+
+    def _after_fork_in_child(self) -> None:
+        self._contexts_lock = threading.Lock()
+        for context in self._contexts.values():
+            context._after_fork_in_child()
+
+
+class TrodoClient(ClientBase[UserContext]):
     """A Trodo client: one per process (or per worker process), shared by all threads.
 
     ``site_id`` falls back to TRODO_SITE_ID; every option is listed in
@@ -46,24 +112,21 @@ class TrodoClient:
     """
 
     def __init__(self, site_id: str | None = None, **options: Unpack[ClientOptions]) -> None:
-        config = resolve(site_id, options)
-        self._config = config
-        self.site_id = config.site_id
-        if config.debug:
-            _enable_debug_logging()
+        super().__init__(site_id, options)
+        config = self._config
         self._transport = Transport(config.site_id, config.api_base, config.timeout)
         self._reporter = Reporter(config.site_id, config.on_error)
         self._requests = Requests(
             self._transport, Retrier(config.retries, config.timeout), self._reporter
         )
         self._delivery: _Delivery = self._make_delivery()
-        self._contexts: OrderedDict[str, UserContext] = OrderedDict()
-        self._contexts_lock = threading.Lock()
-        self._closed = False
         self._auto_events = AutoEvents(self._capture_uncaught)
         if config.auto_events:
             self._auto_events.enable()
         _live.add(self)
+
+    def _new_context(self, distinct_id: str, session_id: str | None) -> UserContext:
+        return UserContext(self, distinct_id, session_id)
 
     def _make_delivery(self) -> _Delivery:
         if not self._config.batch_enabled:
@@ -71,16 +134,6 @@ class TrodoClient:
         from trodo._worker import BatchDelivery
 
         return BatchDelivery(self._config, self._requests)
-
-    def __repr__(self) -> str:
-        mode = "batching" if self._config.batch_enabled else "direct"
-        state = " closed" if self._closed else ""
-        return f"<TrodoClient site={mask(self.site_id)} {self._config.api_base} {mode}{state}>"
-
-    @property
-    def config(self) -> Config:
-        """The options this client runs with."""
-        return self._config
 
     @property
     def api_client(self) -> ApiClient:
@@ -97,35 +150,6 @@ class TrodoClient:
             )
         """
         return self._transport.api_client
-
-    # -- user contexts ----------------------------------------------------------------
-
-    def for_user(self, distinct_id: str, session_id: str | None = None) -> UserContext:
-        """The context of one user, created on first use and cached (LRU-bounded).
-
-        Pass the browser's Trodo ``session_id`` to tie server events to the
-        browser session; the context then switches to that session.
-        """
-        distinct_id = require_str(distinct_id, "distinct_id")
-        session_id = optional_str(session_id, "session_id")
-        with self._contexts_lock:
-            context = self._contexts.get(distinct_id)
-            if context is None:
-                context = UserContext(self, distinct_id, session_id)
-                self._contexts[distinct_id] = context
-                if len(self._contexts) > self._config.max_cached_users:
-                    self._contexts.popitem(last=False)
-                return context
-            self._contexts.move_to_end(distinct_id)
-        if session_id is not None:
-            context._use_session(session_id)
-        return context
-
-    def _alias(self, distinct_id: str, context: UserContext) -> None:
-        """After an identify merge, ``for_user(new_id)`` returns the same context."""
-        with self._contexts_lock:
-            self._contexts[distinct_id] = context
-            self._contexts.move_to_end(distinct_id)
 
     # -- the same operations as direct methods --------------------------------------------
 
@@ -210,9 +234,7 @@ class TrodoClient:
         Locks another thread held at the fork are replaced, the connection
         pool is new, and the queue starts empty: the parent sends its own.
         """
-        self._contexts_lock = threading.Lock()
-        for context in self._contexts.values():
-            context._after_fork_in_child()
+        super()._after_fork_in_child()
         self._transport.after_fork_in_child()
         self._reporter.after_fork_in_child()
         self._requests.retrier.after_fork_in_child()
