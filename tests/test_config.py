@@ -65,7 +65,7 @@ def test_invalid_numbers_raise_naming_the_option(options: ClientOptions, message
 
 
 def test_unknown_option_raises_type_error() -> None:
-    with pytest.raises(TypeError, match="unknown option.*batchsize"):
+    with pytest.raises(TypeError, match=r"unknown option.*batchsize"):
         resolve("site_1", {"batchsize": 10})  # type: ignore[typeddict-unknown-key]
 
 

@@ -54,7 +54,9 @@ def test_plain_json_values_pass_unchanged() -> None:
         (frozenset({"b", "a"}), ["a", "b"]),
     ],
 )
-def test_common_python_values_become_their_natural_json_form(value: object, expected: object) -> None:
+def test_common_python_values_become_their_natural_json_form(
+    value: object, expected: object
+) -> None:
     assert copy_properties({"v": value})[0] == {"v": expected}
 
 

@@ -34,7 +34,8 @@ class BatchDelivery:
         self._policy_config = PolicyConfig(
             batch_size=config.batch_size,
             flush_interval=config.batch_flush_interval,
-            max_request_events=config.max_request_events,
+            # batch_size is the trigger; a request may always carry that many.
+            max_request_events=max(config.max_request_events, config.batch_size),
             max_request_bytes=config.max_request_bytes,
             max_queue_size=config.max_queue_size,
             max_queue_bytes=config.max_queue_bytes,
