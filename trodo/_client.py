@@ -11,17 +11,19 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Generic, Protocol, Self, TypeVar, Unpack
+from typing import TYPE_CHECKING, Generic, Protocol, Self, TypeVar, Unpack
 
 from trodo._auto_events import AutoEvents
-from trodo._config import ClientOptions, Config, resolve
+from trodo._config import ClientOptions, Config, mask, resolve
 from trodo._context import ContextBase, UserContext
 from trodo._delivery import DirectDelivery, Requests, Retrier
 from trodo._errors import Stats
 from trodo._events import EventRecord
 from trodo._reporting import Reporter
-from trodo._transport import ApiClient, Transport, mask
 from trodo._validation import optional_str, require_str
+
+if TYPE_CHECKING:
+    from trodo._transport import ApiClient
 
 logger = logging.getLogger("trodo")
 
@@ -113,6 +115,10 @@ class TrodoClient(ClientBase[UserContext]):
 
     def __init__(self, site_id: str | None = None, **options: Unpack[ClientOptions]) -> None:
         super().__init__(site_id, options)
+        # The HTTP stack and the generated client load with the first client,
+        # not with `import trodo`.
+        from trodo._transport import Transport
+
         config = self._config
         self._transport = Transport(config.site_id, config.api_base, config.timeout)
         self._reporter = Reporter(config.site_id, config.on_error)
