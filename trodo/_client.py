@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -76,15 +77,21 @@ class ClientBase(ABC, Generic[C]):
         """
         distinct_id = require_str(distinct_id, "distinct_id")
         session_id = optional_str(session_id, "session_id")
-        with self._contexts_lock:
-            context = self._contexts.get(distinct_id)
-            if context is None:
-                context = self._new_context(distinct_id, session_id)
-                self._contexts[distinct_id] = context
-                if len(self._contexts) > self._config.max_cached_users:
-                    self._contexts.popitem(last=False)
-                return context
-            self._contexts.move_to_end(distinct_id)
+        contexts = self._contexts
+        # The hit path takes no lock: OrderedDict's get and move_to_end are
+        # atomic under the GIL, and a context evicted meanwhile still works.
+        context = contexts.get(distinct_id)
+        if context is None:
+            with self._contexts_lock:
+                context = contexts.get(distinct_id)
+                if context is None:
+                    context = self._new_context(distinct_id, session_id)
+                    contexts[distinct_id] = context
+                    if len(contexts) > self._config.max_cached_users:
+                        contexts.popitem(last=False)
+                    return context
+        with contextlib.suppress(KeyError):
+            contexts.move_to_end(distinct_id)
         if session_id is not None:
             context._use_session(session_id)
         return context
