@@ -18,6 +18,13 @@ The module-level helpers use one default :class:`TrodoClient` made by
 :func:`init`; create clients yourself for more than one site. Nothing here
 raises because of the network or the server: failures go to ``on_error`` and
 the ``trodo`` logger.
+
+asyncio applications use :class:`AsyncTrodoClient`, the same API with
+coroutines that never block the event loop::
+
+    client = trodo.AsyncTrodoClient("your-site-id", batch_enabled=True)
+    await client.for_user("user_42").track("checkout_completed", {"amount": 49.5})
+    await client.shutdown()
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import logging
 import threading
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 from trodo._client import TrodoClient
 from trodo._config import ClientOptions
@@ -35,7 +42,12 @@ from trodo._errors import DeliveryError, LostEvent, Stats
 from trodo._policy import DropReason
 from trodo._version import __version__
 
+if TYPE_CHECKING:
+    from trodo._async_client import AsyncTrodoClient, AsyncUserContext
+
 __all__ = [
+    "AsyncTrodoClient",
+    "AsyncUserContext",
     "ClientOptions",
     "DeliveryError",
     "DropReason",
@@ -59,6 +71,18 @@ __all__ = [
     "track_event",
     "wallet_address",
 ]
+
+# The async client loads on first use: asyncio would double `import trodo`'s time.
+_ASYNC = frozenset({"AsyncTrodoClient", "AsyncUserContext"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ASYNC:
+        from trodo import _async_client
+
+        return getattr(_async_client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # A library adds no handlers of its own; the application decides what is shown.
 logging.getLogger("trodo").addHandler(logging.NullHandler())

@@ -1,0 +1,142 @@
+"""Sending on the event loop: events when batching is off, and the requests
+that need their answer (registration, identify, reset, wallet).
+
+The asyncio twin of ``_delivery``: the retry decision, refusal and failure
+reporting and the counters are the sync ones; only the waiting is awaited
+(requests, and ``asyncio.sleep`` between retries), so the loop runs on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from trodo._async_loop import LoopBinding
+from trodo._async_sessions import async_session
+from trodo._delivery import DirectDeliveryBase, RequestsBase, Retrier
+from trodo._events import EventRecord
+from trodo._policy import Answer, DropReason, Outcome
+from trodo._reporting import Reporter
+from trodo._sessions import Session
+
+if TYPE_CHECKING:
+    from trodo._async_transport import AsyncTransport
+
+_T = TypeVar("_T")
+
+
+async def retry(
+    retrier: Retrier, attempt: Callable[[], Awaitable[tuple[Answer, _T]]], deadline: float
+) -> tuple[Answer, _T]:
+    """``Retrier.run`` on the loop: the same decisions, awaited attempts and waits."""
+    tries = 0
+    while True:
+        answer, value = await attempt()
+        tries += 1
+        delay = retrier.next_delay(answer, tries, deadline)
+        if delay is None:
+            return answer, value
+        await asyncio.sleep(delay)
+        retrier.count_retry()
+
+
+class AsyncRequests(RequestsBase):
+    """Requests that need an answer, awaited by the calling task, session registered first."""
+
+    def __init__(self, transport: AsyncTransport, retrier: Retrier, reporter: Reporter) -> None:
+        super().__init__(retrier, reporter)
+        self.transport = transport
+
+    async def register(self, session: Session, deadline: float) -> Answer:
+        """Make sure Trodo knows ``session`` (once, whatever the tasks)."""
+        registering = async_session(session)
+
+        async def attempt() -> tuple[Answer, None]:
+            return await registering.register_once(self.transport.register_session), None
+
+        return (await retry(self.retrier, attempt, deadline))[0]
+
+    async def send(
+        self,
+        operation: str,
+        session: Session | None,
+        call: Callable[[], Awaitable[tuple[Answer, _T]]],
+    ) -> tuple[Answer, _T | None]:
+        """Register ``session`` (unless None) first, then await ``call`` with retries.
+
+        Failures are reported, never raised.
+        """
+        if self.closed:
+            return self.refused(operation), None
+        deadline = self.retrier.deadline()
+        if session is not None:
+            answer = await self.register(session, deadline)
+            if self.failed(operation, answer):
+                return answer, None
+        answer, value = await retry(self.retrier, call, deadline)
+        return answer, None if self.failed(operation, answer) else value
+
+
+class AsyncDirectDelivery(DirectDeliveryBase[AsyncRequests]):
+    """Batching off: each event is one request, awaited by the task that tracked it."""
+
+    def __init__(self, requests: AsyncRequests, binding: LoopBinding) -> None:
+        super().__init__(requests)
+        self._binding = binding
+        # Sends handed to the loop from other threads (auto events), until done.
+        self._handed: set[concurrent.futures.Future[None]] = set()
+
+    async def submit(self, record: EventRecord) -> None:
+        """Send one event now; a failure is reported, never raised."""
+        if self._refuse(record):
+            return
+        requests = self._requests
+        deadline = requests.retrier.deadline()
+        answer = await requests.register(record.session, deadline)
+        if answer.outcome is Outcome.OK:
+            answer = (await retry(requests.retrier, self._attempt(record), deadline))[0]
+        self._settle(record, answer)
+
+    def _attempt(self, record: EventRecord) -> Callable[[], Awaitable[tuple[Answer, None]]]:
+        async def attempt() -> tuple[Answer, None]:
+            self._count_attempt()
+            return await self._requests.transport.send_event(record), None
+
+        return attempt
+
+    def submit_threadsafe(self, record: EventRecord) -> None:
+        """From a sync hook on any thread: send on the client's loop if it is running.
+
+        Otherwise (the loop has ended, as when an exception ends
+        ``asyncio.run``) nothing can send it: it is reported as lost.
+        """
+        loop = self._binding.running()
+        if loop is None:
+            detail = "the client's event loop is not running, so nothing can send it"
+            self._requests.reporter.events_failed(DropReason.SHUTDOWN, detail, [record])
+            return
+        future = asyncio.run_coroutine_threadsafe(self.submit(record), loop)
+        with self._lock:
+            self._handed.add(future)
+        future.add_done_callback(self._done)
+
+    def _done(self, future: concurrent.futures.Future[None]) -> None:
+        with self._lock:
+            self._handed.discard(future)
+
+    async def flush(self, timeout: float | None = None) -> bool:
+        """Wait for sends handed over from other threads; every other event was
+        sent or reported when its ``track`` returned. False on timeout."""
+        with self._lock:
+            handed = [asyncio.wrap_future(f) for f in self._handed]
+        if not handed:
+            return True
+        _, pending = await asyncio.wait(handed, timeout=timeout)
+        return not pending
+
+    async def shutdown(self, timeout: float | None = None) -> None:
+        """Wait (up to ``timeout``) for sends under way from other threads, then refuse events."""
+        await self.flush(timeout)
+        self._requests.closed = True

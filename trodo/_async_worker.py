@@ -1,0 +1,185 @@
+"""Batching on, asyncio: one task on the client's loop drives the delivery policy.
+
+``track`` only validates, stamps and queues: no I/O, nothing awaited. The
+task, started on the loop at first use, registers new sessions, posts
+/api/events/bulk through the generated asyncio calls and feeds every answer
+back to the policy, which decides what happens next. The policy sits behind
+a ``threading.Lock`` held only around its calls (microseconds), so sync
+hooks on other threads (auto events) may queue too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import threading
+import time
+import weakref
+
+from trodo._async_delivery import AsyncRequests
+from trodo._async_loop import LoopBinding
+from trodo._async_sessions import async_session
+from trodo._config import Config
+from trodo._events import EventRecord
+from trodo._policy import Answer, Batch, DropReason, FlushTicket, Outcome
+from trodo._worker import BatchDeliveryBase, send_failed, unregistered_sessions
+
+logger = logging.getLogger("trodo")
+_live: weakref.WeakSet[AsyncBatchDelivery] = weakref.WeakSet()
+
+
+class AsyncBatchDelivery(BatchDeliveryBase[AsyncRequests]):
+    """Queue events and send them in bulk from one asyncio task."""
+
+    def __init__(self, config: Config, requests: AsyncRequests, binding: LoopBinding) -> None:
+        super().__init__(config, requests)
+        self._binding = binding
+        self._start_fresh()
+        _live.add(self)
+
+    def _start_fresh(self) -> None:
+        """Empty queue, new primitives, no task yet: at creation and in a forked child."""
+        self._policy = self._new_policy()
+        self._lock = threading.Lock()
+        # asyncio primitives bind to the loop that first waits on them.
+        self._wake = asyncio.Event()
+        self._settled = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    # -- application side --------------------------------------------------------
+
+    async def submit(self, record: EventRecord) -> None:
+        """Queue one event (on the loop); returns without awaiting anything."""
+        self.submit_threadsafe(record)
+        if self._task is None and not self._stopping:
+            # Events queued from other threads before the loop was known.
+            self._poke()
+
+    def submit_threadsafe(self, record: EventRecord) -> None:
+        """Queue one event from any thread; never waits.
+
+        Off the loop the task is woken through the loop; while no loop runs
+        the event waits for the client's next use on its loop.
+        """
+        with self._lock:
+            admission = self._admit(record)
+        if admission.wake:
+            if self._binding.on_loop():
+                self._poke()
+            else:
+                self._binding.call_soon(self._poke)
+        self._report_refusal(admission)
+
+    async def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything queued before the call is delivered or given up."""
+        with self._lock:
+            ticket = self._policy.request_flush()
+        await self._until_settled(ticket, timeout)
+        with self._lock:
+            return ticket.delivered_all
+
+    async def shutdown(self, timeout: float | None = None) -> None:
+        """Send what is queued (waiting up to ``timeout``), then stop the task.
+
+        What is still undelivered when the time is up is given up as
+        ``shutdown`` and reported.
+        """
+        with self._lock:
+            ticket = self._policy.close()
+        await self._until_settled(ticket, timeout)
+        with self._lock:
+            drops = self._policy.drain(DropReason.SHUTDOWN, "shutdown() timed out")
+        self._stopping = True
+        self._report(drops)
+        task = self._task
+        if task is not None and not task.done():
+            # Idle, or in a request whose events were just given up.
+            task.cancel()
+            await asyncio.wait({task})
+        _live.discard(self)
+
+    async def _until_settled(self, ticket: FlushTicket, timeout: float | None) -> None:
+        if self._settled_now(ticket):
+            return
+        self._poke()
+        try:
+            async with asyncio.timeout(timeout), self._settled:
+                await self._settled.wait_for(lambda: self._settled_now(ticket))
+        except TimeoutError:
+            pass
+
+    def _settled_now(self, ticket: FlushTicket) -> bool:
+        with self._lock:
+            return ticket.settled
+
+    # -- the sender task ---------------------------------------------------------------
+
+    def _poke(self) -> None:
+        """On the loop: start the task if it is not running, and make it look again."""
+        if self._task is None or self._task.done():
+            loop = asyncio.get_running_loop()
+            self._task = loop.create_task(self._run(), name="trodo-sender")
+        self._wake.set()
+
+    async def _run(self) -> None:
+        policy = self._policy
+        while True:
+            # Cleared before reading the policy: a wake after the read is not lost.
+            self._wake.clear()
+            with self._lock:
+                now = time.monotonic()
+                batch = policy.next_batch(now)
+                wait = policy.next_wakeup(now) if batch is None else None
+            if batch is None:
+                if self._stopping:
+                    return
+                await self._sleep(wait)
+                continue
+            answer = await self._send(batch)
+            with self._lock:
+                drops = policy.on_answer(batch, answer, time.monotonic())
+            async with self._settled:
+                self._settled.notify_all()
+            self._report(drops)
+
+    async def _sleep(self, seconds: float | None) -> None:
+        """Until woken, or ``seconds`` pass (None: until woken)."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+
+    async def _send(self, batch: Batch[EventRecord]) -> Answer:
+        """One attempt: register the batch's new sessions, then post the events."""
+        transport = self._requests.transport
+        try:
+            for session in unregistered_sessions(batch):
+                answer = await async_session(session).register_once(transport.register_session)
+                if answer.outcome is not Outcome.OK:
+                    return answer
+            return await transport.send_events(batch.items)
+        except Exception as exc:
+            return send_failed(exc)
+
+    def after_fork_in_child(self) -> None:
+        """The parent's queue stays the parent's to send: the child starts empty."""
+        self._start_fresh()
+
+
+def _report_abandoned() -> None:
+    """At interpreter exit no loop runs to send: say what was never shut down."""
+    for delivery in list(_live):
+        try:
+            with delivery._lock:
+                drops = delivery._policy.drain(
+                    DropReason.SHUTDOWN, "the interpreter exited before `await client.shutdown()`"
+                )
+            delivery._report(drops)
+        except Exception:  # exit must go on whatever happens here
+            logger.exception("trodo: error while reporting unsent events at exit")
+
+
+atexit.register(_report_abandoned)
