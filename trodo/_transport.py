@@ -15,7 +15,7 @@ import platform
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import TypeVar
+from typing import TypeVar, overload
 
 import httpx
 
@@ -75,12 +75,19 @@ def session_model(session: Session) -> SessionRegistration:
     )
 
 
-def event_model(record: EventRecord) -> Event:
-    """The wire model of one accepted event."""
+_E = TypeVar("_E", bound=Event)
+
+
+@overload
+def event_model(record: EventRecord) -> Event: ...
+@overload
+def event_model(record: EventRecord, model: type[_E]) -> _E: ...
+def event_model(record: EventRecord, model: type[Event] = Event) -> Event:
+    """The wire model of one accepted event (``model``: Event or a subclass of it)."""
     properties = CustomProperties()
     # The record's dict is already a private, JSON-safe copy: no second copy.
     properties.additional_properties = record.properties
-    return Event(
+    return model(
         event_type=record.event_type,
         event_name=record.event_name,
         event_category=record.category,
