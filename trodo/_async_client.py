@@ -19,7 +19,6 @@ from trodo._async_sessions import AsyncSession
 from trodo._client import ClientBase
 from trodo._config import ClientOptions
 from trodo._context import ContextBase, IdentifyResult
-from trodo._delivery import Retrier
 from trodo._errors import Stats
 from trodo._events import EventRecord
 from trodo._policy import Answer, Outcome
@@ -27,7 +26,6 @@ from trodo._validation import require_str
 
 if TYPE_CHECKING:
     from trodo._async_transport import AsyncTransport
-    from trodo._transport import ApiClient
 
 
 class _AsyncDelivery(Protocol):
@@ -153,6 +151,10 @@ class AsyncTrodoClient(ClientBase[AsyncUserContext]):
     while it runs, and reported as lost once it has ended.
     """
 
+    _transport: AsyncTransport
+    _requests: AsyncRequests
+    _delivery: _AsyncDelivery
+
     def __init__(self, site_id: str | None = None, **options: Unpack[ClientOptions]) -> None:
         super().__init__(site_id, options)
         # As in TrodoClient: the HTTP stack loads with the first client.
@@ -160,36 +162,20 @@ class AsyncTrodoClient(ClientBase[AsyncUserContext]):
 
         config = self._config
         self._binding = LoopBinding(type(self).__name__)
-        self._transport: AsyncTransport = AsyncTransport(
-            config.site_id, config.api_base, config.timeout
-        )
-        self._requests: AsyncRequests = AsyncRequests(
-            self._transport, Retrier(config.retries, config.timeout), self._reporter
-        )
-        self._delivery: _AsyncDelivery = self._make_delivery()
+        self._transport = AsyncTransport(config.site_id, config.api_base, config.timeout)
+        self._requests = AsyncRequests(self._transport, self._retrier, self._reporter)
         self._go_live()
 
     def _new_context(self, distinct_id: str, session_id: str | None) -> AsyncUserContext:
         return AsyncUserContext(self, distinct_id, session_id)
 
-    def _make_delivery(self) -> _AsyncDelivery:
-        if not self._config.batch_enabled:
-            return AsyncDirectDelivery(self._requests, self._binding)
+    def _direct_delivery(self) -> _AsyncDelivery:
+        return AsyncDirectDelivery(self._requests, self._binding)
+
+    def _batch_delivery(self) -> _AsyncDelivery:
         from trodo._async_worker import AsyncBatchDelivery
 
         return AsyncBatchDelivery(self._config, self._requests, self._binding)
-
-    @property
-    def api_client(self) -> ApiClient:
-        """The configured generated client, for direct typed calls to any endpoint::
-
-        from trodo_api.api.identity import set_wallet_address
-
-        answer = await set_wallet_address.asyncio_detailed(
-            client=client.api_client, body=WalletAddressRequest(...)
-        )
-        """
-        return self._transport.api_client
 
     def _bound_requests(self) -> AsyncRequests:
         """The request sender, after checking that this is the client's loop."""

@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from trodo._async_loop import LoopBinding
 from trodo._async_sessions import async_session
-from trodo._delivery import DirectDeliveryBase, RequestsBase, Retrier
+from trodo._delivery import DirectDeliveryBase, Flow, RequestReport, RequestsBase, Retrier
 from trodo._events import EventRecord
-from trodo._policy import Answer, DropReason, Outcome
+from trodo._policy import Answer, DropReason
 from trodo._reporting import Reporter
 from trodo._sessions import Session
 
@@ -27,9 +27,11 @@ if TYPE_CHECKING:
 _T = TypeVar("_T")
 
 
-async def retry(
-    retrier: Retrier, attempt: Callable[[], Awaitable[tuple[Answer, _T]]], deadline: float
-) -> tuple[Answer, _T]:
+AsyncAttempt = Callable[[], Awaitable[tuple[Answer, Any]]]
+"""One try of a request, awaited on the loop: its answer and the value it carries."""
+
+
+async def retry(retrier: Retrier, attempt: AsyncAttempt, deadline: float) -> tuple[Answer, Any]:
     """``Retrier.run`` on the loop: the same decisions, awaited attempts and waits."""
     tries = 0
     while True:
@@ -42,21 +44,30 @@ async def retry(
         retrier.count_retry()
 
 
-class AsyncRequests(RequestsBase):
+async def drive(flow: Flow[AsyncAttempt], retrier: Retrier) -> Any:
+    """``_delivery.drive`` on the loop: each step of ``flow`` awaited with retries."""
+    try:
+        step = next(flow)
+        while True:
+            step = flow.send(await retry(retrier, *step))
+    except StopIteration as done:
+        return done.value
+
+
+class AsyncRequests(RequestsBase[AsyncAttempt]):
     """Requests that need an answer, awaited by the calling task, session registered first."""
 
     def __init__(self, transport: AsyncTransport, retrier: Retrier, reporter: Reporter) -> None:
         super().__init__(retrier, reporter)
         self.transport = transport
 
-    async def register(self, session: Session, deadline: float) -> Answer:
-        """Make sure Trodo knows ``session`` (once, whatever the tasks)."""
+    def registration(self, session: Session) -> AsyncAttempt:
         registering = async_session(session)
 
         async def attempt() -> tuple[Answer, None]:
             return await registering.register_once(self.transport.register_session), None
 
-        return (await retry(self.retrier, attempt, deadline))[0]
+        return attempt
 
     async def send(
         self,
@@ -68,15 +79,9 @@ class AsyncRequests(RequestsBase):
 
         Failures are reported, never raised.
         """
-        if self.closed:
-            return self.refused(operation), None
-        deadline = self.retrier.deadline()
-        if session is not None:
-            answer = await self.register(session, deadline)
-            if self.failed(operation, answer):
-                return answer, None
-        answer, value = await retry(self.retrier, call, deadline)
-        return answer, None if self.failed(operation, answer) else value
+        flow = self.flow(RequestReport(self.reporter, operation), session, call)
+        answer, value = await drive(flow, self.retrier)
+        return answer, value
 
 
 class AsyncDirectDelivery(DirectDeliveryBase[AsyncRequests]):
@@ -90,16 +95,10 @@ class AsyncDirectDelivery(DirectDeliveryBase[AsyncRequests]):
 
     async def submit(self, record: EventRecord) -> None:
         """Send one event now; a failure is reported, never raised."""
-        if self._refuse(record):
-            return
-        requests = self._requests
-        deadline = requests.retrier.deadline()
-        answer = await requests.register(record.session, deadline)
-        if answer.outcome is Outcome.OK:
-            answer = (await retry(requests.retrier, self._attempt(record), deadline))[0]
-        self._settle(record, answer)
+        answer, _ = await drive(self._flow(record), self._requests.retrier)
+        self._delivered(answer)
 
-    def _attempt(self, record: EventRecord) -> Callable[[], Awaitable[tuple[Answer, None]]]:
+    def _attempt(self, record: EventRecord) -> AsyncAttempt:
         async def attempt() -> tuple[Answer, None]:
             self._count_attempt()
             return await self._requests.transport.send_event(record), None

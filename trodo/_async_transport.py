@@ -20,14 +20,13 @@ from trodo._events import EventRecord
 from trodo._policy import Answer
 from trodo._sessions import Session
 from trodo._transport import (
-    ApiClient,
+    TransportBase,
     answered,
     event_model,
     identify_model,
     log_request,
     log_response,
     merged_id,
-    new_api_client,
     raised,
     reset_model,
     session_model,
@@ -85,28 +84,15 @@ async def sliced_bulk_model(records: list[EventRecord]) -> BulkEvents:
     return BulkEvents(events=events)
 
 
-class AsyncTransport:
+class AsyncTransport(TransportBase):
     """One kept-alive ``httpx.AsyncClient`` for the Trodo API, used from one event loop."""
-
-    def __init__(self, site_id: str, api_base: str, timeout: float) -> None:
-        self._site_id = site_id
-        self._api_base = api_base
-        self._timeout = timeout
-        self.after_fork_in_child()
 
     def after_fork_in_child(self) -> None:
         """(Re)create the HTTP client: a forked child never shares its parent's sockets."""
-        self._api = new_api_client(
-            self._site_id, self._api_base, self._timeout, self._log_request, self._keep
-        )
+        super().after_fork_in_child()
         # Built now, not at the first request: loading the CA bundle takes tens
         # of milliseconds, which the event loop would stall for.
         self._api.get_async_httpx_client()
-
-    @property
-    def api_client(self) -> ApiClient:
-        """The configured generated client (base URL, site-id header, timeout, User-Agent)."""
-        return self._api
 
     async def _keep(self, response: httpx.Response) -> None:
         _last_response.set(response)

@@ -24,7 +24,7 @@ from trodo._reporting import Reporter
 from trodo._validation import optional_str, require_str
 
 if TYPE_CHECKING:
-    from trodo._transport import ApiClient
+    from trodo._transport import ApiClient, Transport, TransportBase
 
 logger = logging.getLogger("trodo")
 
@@ -35,10 +35,6 @@ class _Delivery(Protocol):
     def flush(self, timeout: float | None = None) -> bool: ...
     def shutdown(self, timeout: float | None = None) -> None: ...
     def stats(self) -> Stats: ...
-
-
-class _Part(Protocol):
-    def after_fork_in_child(self) -> None: ...
 
 
 class _DeliveryBase(Protocol):
@@ -53,8 +49,8 @@ class ClientBase(ABC, Generic[C]):
     """What the sync and async clients share: options, the user-context cache,
     failure reporting, auto events, counters and fork handling."""
 
-    _transport: _Part
-    _requests: RequestsBase
+    _transport: TransportBase
+    _requests: RequestsBase[Any]
     _delivery: _DeliveryBase
 
     def __init__(self, site_id: str | None, options: ClientOptions) -> None:
@@ -68,10 +64,14 @@ class ClientBase(ABC, Generic[C]):
         self._contexts_lock = threading.Lock()
         self._closed = False
         self._reporter = Reporter(config.site_id, config.on_error)
+        self._retrier = Retrier(config.retries, config.timeout)
         self._auto_events = AutoEvents(self._capture_uncaught)
 
     def _go_live(self) -> None:
-        """The end of a subclass's __init__: auto events on if asked, fork-aware."""
+        """The end of a subclass's __init__, once it has its transport and requests:
+        delivery as ``batch_enabled`` says, auto events on if asked, fork-aware."""
+        batched = self._config.batch_enabled
+        self._delivery = self._batch_delivery() if batched else self._direct_delivery()
         if self._config.auto_events:
             self._auto_events.enable()
         _live.add(self)
@@ -87,9 +87,35 @@ class ClientBase(ABC, Generic[C]):
         """The options this client runs with."""
         return self._config
 
+    @property
+    def api_client(self) -> ApiClient:
+        """The configured generated client, for direct typed calls to any endpoint.
+
+        It carries the base URL, the ``X-Trodo-Site-Id`` header, the timeout
+        and this SDK's User-Agent. With :class:`TrodoClient` use the generated
+        ``sync_detailed`` calls, with :class:`AsyncTrodoClient` the awaited
+        ``asyncio_detailed`` ones (on the client's loop)::
+
+            from trodo_api.api.identity import set_wallet_address
+            from trodo_api.models import WalletAddressRequest
+
+            answer = set_wallet_address.sync_detailed(
+                client=client.api_client, body=WalletAddressRequest(...)
+            )
+        """
+        return self._transport.api_client
+
     @abstractmethod
     def _new_context(self, distinct_id: str, session_id: str | None) -> C:
         """Make the context type of this client."""
+
+    @abstractmethod
+    def _direct_delivery(self) -> _DeliveryBase:
+        """Batching off: each event sent when it is tracked."""
+
+    @abstractmethod
+    def _batch_delivery(self) -> _DeliveryBase:
+        """Batching on: events queued and sent in bulk in the background."""
 
     def for_user(self, distinct_id: str, session_id: str | None = None) -> C:
         """The context of one user, created on first use and cached (LRU-bounded).
@@ -166,7 +192,7 @@ class ClientBase(ABC, Generic[C]):
             context._after_fork_in_child()
         self._transport.after_fork_in_child()
         self._reporter.after_fork_in_child()
-        self._requests.retrier.after_fork_in_child()
+        self._retrier.after_fork_in_child()
         self._delivery.after_fork_in_child()
 
 
@@ -182,6 +208,10 @@ class TrodoClient(ClientBase[UserContext]):
         # leaving the block flushes and shuts the client down
     """
 
+    _transport: Transport
+    _requests: Requests
+    _delivery: _Delivery
+
     def __init__(self, site_id: str | None = None, **options: Unpack[ClientOptions]) -> None:
         super().__init__(site_id, options)
         # The HTTP stack and the generated client load with the first client,
@@ -189,38 +219,20 @@ class TrodoClient(ClientBase[UserContext]):
         from trodo._transport import Transport
 
         config = self._config
-        self._transport: Transport = Transport(config.site_id, config.api_base, config.timeout)
-        self._requests: Requests = Requests(
-            self._transport, Retrier(config.retries, config.timeout), self._reporter
-        )
-        self._delivery: _Delivery = self._make_delivery()
+        self._transport = Transport(config.site_id, config.api_base, config.timeout)
+        self._requests = Requests(self._transport, self._retrier, self._reporter)
         self._go_live()
 
     def _new_context(self, distinct_id: str, session_id: str | None) -> UserContext:
         return UserContext(self, distinct_id, session_id)
 
-    def _make_delivery(self) -> _Delivery:
-        if not self._config.batch_enabled:
-            return DirectDelivery(self._requests)
+    def _direct_delivery(self) -> _Delivery:
+        return DirectDelivery(self._requests)
+
+    def _batch_delivery(self) -> _Delivery:
         from trodo._worker import BatchDelivery
 
         return BatchDelivery(self._config, self._requests)
-
-    @property
-    def api_client(self) -> ApiClient:
-        """The configured generated client, for direct typed calls to any endpoint.
-
-        It carries the base URL, the ``X-Trodo-Site-Id`` header, the timeout
-        and this SDK's User-Agent::
-
-            from trodo_api.api.identity import set_wallet_address
-            from trodo_api.models import WalletAddressRequest
-
-            answer = set_wallet_address.sync_detailed(
-                client=client.api_client, body=WalletAddressRequest(...)
-            )
-        """
-        return self._transport.api_client
 
     # -- the same operations as direct methods --------------------------------------------
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Generic, TypeVar
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from trodo._errors import Stats
 from trodo._events import EventRecord
@@ -80,45 +81,120 @@ class Retrier:
             self.retried += 1
 
 
-class RequestsBase:
-    """What the sync and async request senders share: retries, reporting, refusal."""
+Attempt = Callable[[], tuple[Answer, Any]]
+"""One try of a request on the caller's thread: its answer and the value it carries."""
+
+_S = TypeVar("_S")
+Flow = Generator[tuple[_S, float], tuple[Answer, Any], tuple[Answer, Any]]
+"""A sending flow without I/O: it yields ``(attempt, deadline)`` steps, its
+driver runs each with retries and sends back ``(answer, value)``; it returns
+the final ``(answer, value)``. The sync and async senders share every flow."""
+
+
+def drive(flow: Flow[Attempt], run: Callable[[Attempt, float], tuple[Answer, Any]]) -> Any:
+    """Run ``flow`` on this thread, each step through ``run`` (``Retrier.run``)."""
+    try:
+        step = next(flow)
+        while True:
+            step = flow.send(run(*step))
+    except StopIteration as done:
+        return done.value
+
+
+class Report(Protocol):
+    """How a flow tells what went wrong: never by raising."""
+
+    def refused(self) -> Answer:
+        """Report a send after shutdown; return its answer."""
+        ...
+
+    def failed(self, answer: Answer) -> bool:
+        """Whether ``answer`` is a failure, reporting it if so."""
+        ...
+
+
+class RequestReport:
+    """Identify, reset, wallet address: failures are reported as that operation."""
+
+    def __init__(self, reporter: Reporter, operation: str) -> None:
+        self._reporter = reporter
+        self._operation = operation
+
+    def refused(self) -> Answer:
+        answer = Answer(Outcome.REJECTED, detail="the client was shut down")
+        self._reporter.answer_failed(self._operation, answer)
+        return answer
+
+    def failed(self, answer: Answer) -> bool:
+        if answer.outcome is Outcome.OK:
+            return False
+        self._reporter.answer_failed(self._operation, answer)
+        return True
+
+
+class EventReport:
+    """One event sent on its own: failures are reported with the event."""
+
+    def __init__(self, reporter: Reporter, record: EventRecord) -> None:
+        self._reporter = reporter
+        self._record = record
+
+    def refused(self) -> Answer:
+        detail = "tracked after shutdown()"
+        self._reporter.events_failed(DropReason.SHUTDOWN, detail, [self._record])
+        return Answer(Outcome.REJECTED, detail=detail)
+
+    def failed(self, answer: Answer) -> bool:
+        if answer.outcome is Outcome.OK:
+            return False
+        self._reporter.events_failed(REASONS[answer.outcome], answer.detail, [self._record])
+        return True
+
+
+class RequestsBase(ABC, Generic[_S]):
+    """What the sync and async request senders share: the flow, retries, reporting.
+
+    ``_S`` is the sender's kind of attempt (a function, or a coroutine function).
+    """
 
     def __init__(self, retrier: Retrier, reporter: Reporter) -> None:
         self.retrier = retrier
         self.reporter = reporter
         self.closed = False
 
-    def refused(self, operation: str) -> Answer:
-        """Report and return the answer to a request made after shutdown."""
-        answer = Answer(Outcome.REJECTED, detail="the client was shut down")
-        self.reporter.answer_failed(operation, answer)
-        return answer
+    @abstractmethod
+    def registration(self, session: Session) -> _S:
+        """The attempt that registers ``session`` (once, whatever the callers)."""
 
-    def failed(self, operation: str, answer: Answer) -> bool:
-        """Whether ``answer`` is a failure; one is reported (never raised)."""
-        if answer.outcome is Outcome.OK:
-            return False
-        self.reporter.answer_failed(operation, answer)
-        return True
+    def flow(self, report: Report, session: Session | None, call: _S) -> Flow[_S]:
+        """Register ``session`` (unless None) first, then ``call``, within one deadline.
+
+        After shutdown nothing is sent. Failures go to ``report``, never raised;
+        the value is None unless ``call`` succeeded.
+        """
+        if self.closed:
+            return report.refused(), None
+        deadline = self.retrier.deadline()
+        if session is not None:
+            answer, _ = yield self.registration(session), deadline
+            if report.failed(answer):
+                return answer, None
+        answer, value = yield call, deadline
+        return answer, None if report.failed(answer) else value
 
 
-_R = TypeVar("_R", bound=RequestsBase)
+_R = TypeVar("_R", bound=RequestsBase[Any])
 
 
-class Requests(RequestsBase):
+class Requests(RequestsBase[Attempt]):
     """Requests that need an answer on the caller's thread, session registered first."""
 
     def __init__(self, transport: Transport, retrier: Retrier, reporter: Reporter) -> None:
         super().__init__(retrier, reporter)
         self.transport = transport
 
-    def register(self, session: Session, deadline: float) -> Answer:
-        """Make sure Trodo knows ``session`` (once, whatever the threads)."""
-
-        def attempt() -> tuple[Answer, None]:
-            return session.ensure_registered(self.transport.register_session), None
-
-        return self.retrier.run(attempt, deadline)[0]
+    def registration(self, session: Session) -> Attempt:
+        return lambda: (session.ensure_registered(self.transport.register_session), None)
 
     def send(
         self, operation: str, session: Session | None, call: Callable[[], tuple[Answer, _T]]
@@ -127,19 +203,13 @@ class Requests(RequestsBase):
 
         Failures are reported, never raised.
         """
-        if self.closed:
-            return self.refused(operation), None
-        deadline = self.retrier.deadline()
-        if session is not None:
-            answer = self.register(session, deadline)
-            if self.failed(operation, answer):
-                return answer, None
-        answer, value = self.retrier.run(call, deadline)
-        return answer, None if self.failed(operation, answer) else value
+        flow = self.flow(RequestReport(self.reporter, operation), session, call)
+        answer, value = drive(flow, self.retrier.run)
+        return answer, value
 
 
-class DirectDeliveryBase(Generic[_R]):
-    """Counters and outcomes of sending each event on its own (sync and async)."""
+class DirectDeliveryBase(ABC, Generic[_R]):
+    """Counters and the flow of sending each event on its own (sync and async)."""
 
     def __init__(self, requests: _R) -> None:
         self._requests = requests
@@ -147,26 +217,23 @@ class DirectDeliveryBase(Generic[_R]):
         self._sent = 0
         self._attempts = 0
 
-    def _refuse(self, record: EventRecord) -> bool:
-        """After shutdown: report ``record`` as dropped and return True."""
+    def _flow(self, record: EventRecord) -> Flow[Any]:
         requests = self._requests
-        if requests.closed:
-            requests.reporter.events_failed(
-                DropReason.SHUTDOWN, "tracked after shutdown()", [record]
-            )
-        return requests.closed
+        report = EventReport(requests.reporter, record)
+        return requests.flow(report, record.session, self._attempt(record))
+
+    @abstractmethod
+    def _attempt(self, record: EventRecord) -> Any:
+        """One try at sending ``record``, counted."""
 
     def _count_attempt(self) -> None:
         with self._lock:
             self._attempts += 1
 
-    def _settle(self, record: EventRecord, answer: Answer) -> None:
-        """Count a delivered event, or report it given up."""
+    def _delivered(self, answer: Answer) -> None:
         if answer.outcome is Outcome.OK:
             with self._lock:
                 self._sent += 1
-        else:
-            self._requests.reporter.events_failed(REASONS[answer.outcome], answer.detail, [record])
 
     def after_fork_in_child(self) -> None:
         """A fork may have copied the lock while another thread held it."""
@@ -190,16 +257,10 @@ class DirectDelivery(DirectDeliveryBase[Requests]):
 
     def submit(self, record: EventRecord) -> None:
         """Send one event now; a failure is reported, never raised."""
-        if self._refuse(record):
-            return
-        requests = self._requests
-        deadline = requests.retrier.deadline()
-        answer = requests.register(record.session, deadline)
-        if answer.outcome is Outcome.OK:
-            answer = requests.retrier.run(self._attempt(record), deadline)[0]
-        self._settle(record, answer)
+        answer, _ = drive(self._flow(record), self._requests.retrier.run)
+        self._delivered(answer)
 
-    def _attempt(self, record: EventRecord) -> Callable[[], tuple[Answer, None]]:
+    def _attempt(self, record: EventRecord) -> Attempt:
         def attempt() -> tuple[Answer, None]:
             self._count_attempt()
             return self._requests.transport.send_event(record), None

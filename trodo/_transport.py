@@ -14,6 +14,7 @@ import logging
 import platform
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from typing import TypeVar, overload
 
@@ -207,27 +208,6 @@ def classify_error(exc: Exception, last: httpx.Response | None) -> Answer:
 # -- the client -------------------------------------------------------------------
 
 
-def new_api_client(
-    site_id: str,
-    api_base: str,
-    timeout: float,
-    on_request: Callable[[httpx.Request], object],
-    on_response: Callable[[httpx.Response], object],
-) -> ApiClient:
-    """The generated client as both transports configure it, with httpx event hooks.
-
-    Base URL, site-id header, timeout and User-Agent; the async transport's
-    hooks are coroutine functions.
-    """
-    return ApiClient(
-        base_url=api_base,
-        headers={SITE_HEADER: site_id, "User-Agent": USER_AGENT},
-        timeout=httpx.Timeout(timeout),
-        raise_on_unexpected_status=False,
-        httpx_args={"event_hooks": {"request": [on_request], "response": [on_response]}},
-    )
-
-
 def log_request(request: httpx.Request, site_id: str) -> None:
     """At DEBUG: one line for a request about to be sent."""
     if logger.isEnabledFor(logging.DEBUG):
@@ -264,8 +244,9 @@ def raised(exc: Exception, last: httpx.Response | None) -> tuple[Answer, None]:
     return answer, None
 
 
-class Transport:
-    """One kept-alive HTTP client for the Trodo API, used from any thread."""
+class TransportBase(ABC):
+    """What the sync and async transports share: settings, the configured
+    generated client (its sync and asyncio calls alike), fork handling."""
 
     def __init__(self, site_id: str, api_base: str, timeout: float) -> None:
         self._site_id = site_id
@@ -275,15 +256,36 @@ class Transport:
 
     def after_fork_in_child(self) -> None:
         """(Re)create the HTTP client: a forked child never shares its parent's sockets."""
-        self._last = threading.local()
-        self._api = new_api_client(
-            self._site_id, self._api_base, self._timeout, self._log_request, self._keep
+        hooks = {"request": [self._log_request], "response": [self._keep]}
+        self._api = ApiClient(
+            base_url=self._api_base,
+            headers={SITE_HEADER: self._site_id, "User-Agent": USER_AGENT},
+            timeout=httpx.Timeout(self._timeout),
+            raise_on_unexpected_status=False,
+            httpx_args={"event_hooks": hooks},
         )
 
     @property
     def api_client(self) -> ApiClient:
         """The configured generated client (base URL, site-id header, timeout, User-Agent)."""
         return self._api
+
+    @abstractmethod
+    def _log_request(self, request: httpx.Request) -> object:
+        """httpx request hook (a coroutine function in the async transport)."""
+
+    @abstractmethod
+    def _keep(self, response: httpx.Response) -> object:
+        """httpx response hook: keep the answer for ``raised``, log it at DEBUG."""
+
+
+class Transport(TransportBase):
+    """One kept-alive HTTP client for the Trodo API, used from any thread."""
+
+    def after_fork_in_child(self) -> None:
+        """(Re)create the HTTP client: a forked child never shares its parent's sockets."""
+        self._last = threading.local()
+        super().after_fork_in_child()
 
     def _keep(self, response: httpx.Response) -> None:
         self._last.response = response

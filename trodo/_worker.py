@@ -15,7 +15,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from trodo._config import Config
 from trodo._delivery import Requests, RequestsBase
@@ -35,7 +35,7 @@ from trodo._sessions import Session
 
 logger = logging.getLogger("trodo")
 _live: weakref.WeakSet[BatchDelivery] = weakref.WeakSet()
-_R = TypeVar("_R", bound=RequestsBase)
+_R = TypeVar("_R", bound=RequestsBase[Any])
 
 
 class BatchDeliveryBase(Generic[_R]):
