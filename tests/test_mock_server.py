@@ -45,6 +45,11 @@ def test_server_listens_on_the_port_it_is_given() -> None:
         assert httpx.post(second.url + "/api/sdk/reset", json=payloads.reset(), headers=HEADERS)
 
 
+def test_server_on_a_taken_port_raises_os_error() -> None:
+    with MockTrodoServer() as first, pytest.raises(OSError, match="in use"):
+        MockTrodoServer(port=first.port).start()
+
+
 def test_stopped_server_refuses_connections() -> None:
     with MockTrodoServer() as server:
         url = server.url

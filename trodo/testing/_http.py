@@ -38,9 +38,21 @@ class HandlerServer(HTTPServerBase):
         if self.is_running():
             raise HTTPServerError("Server is already running")
         app: Any = Request.application(self.application)
-        self.server = make_server(
-            self.host, self.port, app, threaded=True, request_handler=_QuietRequestHandler
-        )
+        # Bound here, not by werkzeug: werkzeug answers a taken port with
+        # sys.exit(1), and a test suite needs the OSError.
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        listener = socket.create_server((self.host, self.port), family=family)
+        try:
+            self.server = make_server(
+                self.host,
+                self.port,
+                app,
+                threaded=True,
+                request_handler=_QuietRequestHandler,
+                fd=listener.fileno(),
+            )
+        finally:
+            listener.close()  # werkzeug serves on its own duplicate of the socket
         self.port = self.server.port
         self.server_thread = threading.Thread(target=self.thread_target, daemon=True)
         self.server_thread.start()

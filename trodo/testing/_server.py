@@ -119,7 +119,7 @@ class MockTrodoServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving. A delayed answer in progress ends at once."""
+        """Stop serving. A delayed answer in progress ends at once, unanswered."""
         self._stopping.set()
         if self._http.is_running():
             self._http.stop()
@@ -380,8 +380,9 @@ class MockTrodoServer:
         if fault is None:
             answer, why = self._answer(request, body)
             return _Outcome(answer, accepted=answer.ok, fault=why)
-        if fault.delay:
-            self._stopping.wait(fault.delay)
+        if fault.delay and self._stopping.wait(fault.delay):
+            # Stopped mid-delay: a server going down answers nothing.
+            return _Outcome(None, accepted=False, fault=f"{fault.label}; server stopped")
         if fault.drop == "before":
             return _Outcome(None, accepted=False, fault=fault.label)
         if fault.answer is not None:
