@@ -1,5 +1,160 @@
-"""Trodo server-side analytics for Python."""
+"""Trodo server-side analytics for Python.
 
+Send what happens on your servers to Trodo, tied to the same user (and the
+same browser session, when you have its id) as your front end::
+
+    import trodo
+
+    trodo.init(site_id="your-site-id")          # or set TRODO_SITE_ID
+    trodo.track("user_42", "checkout_completed", {"amount": 49.5})
+
+    user = trodo.for_user("user_42", session_id=browser_session_id)
+    user.identify("db_user_1001")
+    user.capture_error(exc)
+
+    trodo.shutdown()                             # before a script exits
+
+The module-level helpers use one default :class:`TrodoClient` made by
+:func:`init`; create clients yourself for more than one site. Nothing here
+raises because of the network or the server: failures go to ``on_error`` and
+the ``trodo`` logger.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Unpack
+
+from trodo._client import TrodoClient
+from trodo._config import ClientOptions
+from trodo._context import IdentifyResult, UserContext
+from trodo._errors import DeliveryError, LostEvent, Stats
+from trodo._policy import DropReason
 from trodo._version import __version__
 
-__all__ = ["__version__"]
+__all__ = [
+    "ClientOptions",
+    "DeliveryError",
+    "DropReason",
+    "IdentifyResult",
+    "LostEvent",
+    "Stats",
+    "TrodoClient",
+    "UserContext",
+    "__version__",
+    "capture_error",
+    "disable_auto_events",
+    "enable_auto_events",
+    "flush",
+    "for_user",
+    "get_client",
+    "identify",
+    "init",
+    "reset",
+    "shutdown",
+    "track",
+    "track_event",
+    "wallet_address",
+]
+
+# A library adds no handlers of its own; the application decides what is shown.
+logging.getLogger("trodo").addHandler(logging.NullHandler())
+
+_default: TrodoClient | None = None
+_default_lock = threading.Lock()
+
+
+def init(site_id: str | None = None, **options: Unpack[ClientOptions]) -> TrodoClient:
+    """Create the default client used by the module-level helpers, and return it.
+
+    Calling it again shuts the previous default client down (flushing it)
+    and replaces it. ``site_id``, ``api_base`` and ``debug`` fall back to
+    TRODO_SITE_ID, TRODO_API_BASE and TRODO_DEBUG::
+
+        trodo.init(site_id="your-site-id", batch_enabled=True, on_error=report)
+    """
+    global _default
+    client = TrodoClient(site_id, **options)
+    with _default_lock:
+        previous, _default = _default, client
+    if previous is not None:
+        previous.shutdown()
+    return client
+
+
+def get_client() -> TrodoClient:
+    """The default client made by :func:`init`; RuntimeError before it."""
+    client = _default
+    if client is None:
+        raise RuntimeError(
+            "trodo is not initialised: call trodo.init(site_id=...) first "
+            "(or set TRODO_SITE_ID and call trodo.init())"
+        )
+    return client
+
+
+def for_user(distinct_id: str, session_id: str | None = None) -> UserContext:
+    """The default client's context for one user; see :meth:`TrodoClient.for_user`."""
+    return get_client().for_user(distinct_id, session_id)
+
+
+def track(
+    distinct_id: str,
+    event_name: str,
+    properties: Mapping[str, object] | None = None,
+    category: str = "custom",
+    *,
+    timestamp: datetime | None = None,
+) -> None:
+    """Send a custom event for ``distinct_id``::
+
+    trodo.track("user_42", "invoice_paid", {"amount": 120, "currency": "EUR"})
+    """
+    get_client().track(distinct_id, event_name, properties, category, timestamp=timestamp)
+
+
+track_event = track
+
+
+def identify(identify_id: str, session_id: str | None = None) -> UserContext:
+    """Identify the user ``identify_id`` (optionally on the browser's session); see
+    :meth:`TrodoClient.identify`."""
+    return get_client().identify(identify_id, session_id)
+
+
+def reset(distinct_id: str) -> bool:
+    """Forget the user's server session; see :meth:`UserContext.reset`."""
+    return get_client().reset(distinct_id)
+
+
+def wallet_address(distinct_id: str, address: str) -> bool:
+    """Associate a wallet address with the user; see :meth:`UserContext.wallet_address`."""
+    return get_client().wallet_address(distinct_id, address)
+
+
+def capture_error(distinct_id: str, error: BaseException, severity: str = "error") -> None:
+    """Send an exception as a ``server_error`` event; see :meth:`UserContext.capture_error`."""
+    get_client().capture_error(distinct_id, error, severity)
+
+
+def enable_auto_events() -> None:
+    """Send uncaught exceptions as critical ``server_error`` events."""
+    get_client().enable_auto_events()
+
+
+def disable_auto_events() -> None:
+    """Stop sending uncaught exceptions; the previous exception hooks are put back."""
+    get_client().disable_auto_events()
+
+
+def flush(timeout: float | None = None) -> bool:
+    """Wait for the default client's queued events; see :meth:`TrodoClient.flush`."""
+    return get_client().flush(timeout)
+
+
+def shutdown(timeout: float | None = None) -> None:
+    """Flush and stop the default client; see :meth:`TrodoClient.shutdown`."""
+    get_client().shutdown(timeout)

@@ -1,0 +1,300 @@
+"""The only module that speaks to the generated client (with its async twin).
+
+It turns facade records into generated models, calls the generated
+operations, and classifies every outcome as an :class:`Answer` the delivery
+policy understands. Nothing here retries or raises network faults: a fault is
+an answer too.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import email.utils
+import logging
+import platform
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
+
+import httpx
+
+import trodo_api
+from trodo._events import EventRecord
+from trodo._policy import Answer, Outcome
+from trodo._sessions import Session
+from trodo._version import __version__
+from trodo_api.api.events import track_event, track_events_bulk
+from trodo_api.api.identity import identify, reset, set_wallet_address
+from trodo_api.api.sessions import register_session
+from trodo_api.models import (
+    BulkEvents,
+    CustomProperties,
+    Event,
+    IdentifyRequest,
+    IdentifyResponse,
+    ResetRequest,
+    SessionData,
+    SessionRegistration,
+    WalletAddressRequest,
+)
+from trodo_api.types import Response
+
+#: The generated client type, for advanced users' direct typed calls.
+ApiClient = trodo_api.Client
+
+logger = logging.getLogger("trodo")
+USER_AGENT = (
+    f"trodo-python/{__version__} ({platform.python_implementation()} "
+    f"{platform.python_version()}; httpx {httpx.__version__})"
+)
+SITE_HEADER = "X-Trodo-Site-Id"
+_R = TypeVar("_R")
+
+
+# -- models -------------------------------------------------------------------
+
+
+def session_model(session: Session) -> SessionRegistration:
+    """The registration body of a session."""
+    return SessionRegistration(
+        session_data=SessionData(
+            session_id=session.session_id,
+            site_id=session.site_id,
+            user_id=session.distinct_id,
+            distinct_id=session.distinct_id,
+            team_id=None,
+            start_time=session.start_time,
+            last_activity=int(time.time() * 1000),
+            is_bounce=False,
+            referrer="server",
+            device_type="server",
+            is_server_session=True,
+        )
+    )
+
+
+def event_model(record: EventRecord) -> Event:
+    """The wire model of one accepted event."""
+    properties = CustomProperties()
+    # The record's dict is already a private, JSON-safe copy: no second copy.
+    properties.additional_properties = record.properties
+    return Event(
+        event_type=record.event_type,
+        event_name=record.event_name,
+        event_category=record.category,
+        session_id=record.session.session_id,
+        user_id=record.user_id,
+        custom_properties=properties,
+        page_data=None,
+        auto_event_data=None,
+        element_data=None,
+        override_data=None,
+        timestamp=_dt.datetime.fromtimestamp(record.timestamp, _dt.UTC),
+    )
+
+
+def bulk_model(records: Iterable[EventRecord]) -> BulkEvents:
+    """The wire model of a batch."""
+    return BulkEvents(events=[event_model(r) for r in records])
+
+
+def identify_model(session: Session, distinct_id: str, identify_id: str) -> IdentifyRequest:
+    """The identify body: the current distinct id linked to ``identify_id``."""
+    return IdentifyRequest(
+        site_id=session.site_id,
+        session_id=session.session_id,
+        user_id=distinct_id,
+        distinct_id=distinct_id,
+        identify_id=identify_id,
+    )
+
+
+def reset_model(session: Session, distinct_id: str) -> ResetRequest:
+    """The reset body."""
+    return ResetRequest(
+        site_id=session.site_id,
+        session_id=session.session_id,
+        user_id=distinct_id,
+        distinct_id=distinct_id,
+    )
+
+
+def wallet_model(session: Session, distinct_id: str, address: str) -> WalletAddressRequest:
+    """The wallet-address body."""
+    return WalletAddressRequest(
+        site_id=session.site_id,
+        session_id=session.session_id,
+        user_id=distinct_id,
+        distinct_id=distinct_id,
+        wallet_address=address,
+    )
+
+
+def merged_id(parsed: object) -> str | None:
+    """The new distinct id an identify answer carries, if any."""
+    if not isinstance(parsed, IdentifyResponse):
+        return None
+    for candidate in (parsed.new_distinct_id, parsed.distinct_id):
+        if isinstance(candidate, str) and candidate:
+            return candidate
+    return None
+
+
+# -- classification -------------------------------------------------------------
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Parse a Retry-After header: delta seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=_dt.UTC)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def classify(status: int, headers: Mapping[str, str], body: bytes = b"") -> Answer:
+    """What an HTTP status means for delivery (protocol.md, Responses)."""
+    if 200 <= status < 300:
+        return Answer(Outcome.OK)
+    detail = f"HTTP {status}"
+    text = body[:200].decode("utf-8", "replace").strip()
+    if text:
+        detail += f": {text}"
+    if status in (408, 429) or status >= 500:
+        return Answer(Outcome.RETRY, retry_after_seconds(headers.get("retry-after")), detail)
+    if status == 413:
+        return Answer(Outcome.TOO_LARGE, detail=detail)
+    if status in (401, 403):
+        return Answer(Outcome.UNAUTHORIZED, detail=detail)
+    return Answer(Outcome.REJECTED, detail=detail)
+
+
+def classify_error(exc: Exception, last: httpx.Response | None) -> Answer:
+    """What a raised exception means: network faults are transient.
+
+    Two generator limitations surface as exceptions although the server did
+    answer: a 2xx body that is not JSON (json.JSONDecodeError), and a status
+    outside http.HTTPStatus such as Cloudflare's 520
+    (openapi-python-client issue #1442). The response hook kept the answer,
+    so it is classified by its status like any other.
+    """
+    if isinstance(exc, httpx.TransportError):
+        return Answer(Outcome.RETRY, detail=f"{type(exc).__name__}: {exc}".rstrip(": "))
+    if isinstance(exc, ValueError) and last is not None:
+        return classify(last.status_code, last.headers, last.content)
+    # Anything else (a bug, an invalid URL): retrying cannot help.
+    return Answer(Outcome.REJECTED, detail=f"{type(exc).__name__}: {exc}")
+
+
+def mask(site_id: str) -> str:
+    """A site id safe for logs and reprs: never in full."""
+    return site_id[:4] + "…" if len(site_id) > 6 else "…"
+
+
+# -- the client -------------------------------------------------------------------
+
+
+class Transport:
+    """One kept-alive HTTP client for the Trodo API, used from any thread."""
+
+    def __init__(self, site_id: str, api_base: str, timeout: float) -> None:
+        self._site_id = site_id
+        self._api_base = api_base
+        self._timeout = timeout
+        self.after_fork_in_child()
+
+    def after_fork_in_child(self) -> None:
+        """(Re)create the HTTP client: a forked child never shares its parent's sockets."""
+        self._last = threading.local()
+        self._api = ApiClient(
+            base_url=self._api_base,
+            headers={SITE_HEADER: self._site_id, "User-Agent": USER_AGENT},
+            timeout=httpx.Timeout(self._timeout),
+            raise_on_unexpected_status=False,
+            httpx_args={"event_hooks": {"request": [self._log_request], "response": [self._keep]}},
+        )
+
+    @property
+    def api_client(self) -> ApiClient:
+        """The configured generated client (base URL, site-id header, timeout, User-Agent)."""
+        return self._api
+
+    def _keep(self, response: httpx.Response) -> None:
+        self._last.response = response
+        if logger.isEnabledFor(logging.DEBUG):
+            response.read()
+            logger.debug(
+                "trodo <- %s %s %s",
+                response.status_code,
+                response.request.url.path,
+                self._preview(response.content),
+            )
+
+    def _log_request(self, request: httpx.Request) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            path, body = request.url.path, self._preview(request.content)
+            logger.debug("trodo -> %s %s %s", request.method, path, body)
+
+    def _preview(self, content: bytes, limit: int = 300) -> str:
+        text = content[:limit].decode("utf-8", "replace").replace("\n", " ")
+        text = text.replace(self._site_id, mask(self._site_id))
+        return text + ("..." if len(content) > limit else "")
+
+    def _call(self, operation: Callable[[], Response[_R]]) -> tuple[Answer, _R | None]:
+        self._last.response = None
+        try:
+            result = operation()
+        except Exception as exc:  # every fault becomes an answer, never a raise
+            answer = classify_error(exc, getattr(self._last, "response", None))
+            if answer.outcome is not Outcome.OK:
+                logger.debug("trodo request failed: %s", answer.detail)
+            return answer, None
+        answer = classify(int(result.status_code), result.headers, result.content)
+        return answer, result.parsed
+
+    def register_session(self, session: Session) -> Answer:
+        """POST /api/sdk/track for ``session``."""
+        body = session_model(session)
+        return self._call(lambda: register_session.sync_detailed(client=self._api, body=body))[0]
+
+    def send_event(self, record: EventRecord) -> Answer:
+        """POST /api/events with one event."""
+        body = event_model(record)
+        return self._call(lambda: track_event.sync_detailed(client=self._api, body=body))[0]
+
+    def send_events(self, records: list[EventRecord]) -> Answer:
+        """POST /api/events/bulk with a batch."""
+        body = bulk_model(records)
+        return self._call(lambda: track_events_bulk.sync_detailed(client=self._api, body=body))[0]
+
+    def identify(
+        self, session: Session, distinct_id: str, identify_id: str
+    ) -> tuple[Answer, str | None]:
+        """POST /api/sdk/identify; also return the merged distinct id, if any."""
+        body = identify_model(session, distinct_id, identify_id)
+        answer, parsed = self._call(lambda: identify.sync_detailed(client=self._api, body=body))
+        return answer, merged_id(parsed)
+
+    def reset(self, session: Session, distinct_id: str) -> Answer:
+        """POST /api/sdk/reset."""
+        body = reset_model(session, distinct_id)
+        return self._call(lambda: reset.sync_detailed(client=self._api, body=body))[0]
+
+    def wallet_address(self, session: Session, distinct_id: str, address: str) -> Answer:
+        """POST /api/sdk/wallet-address."""
+        body = wallet_model(session, distinct_id, address)
+        return self._call(lambda: set_wallet_address.sync_detailed(client=self._api, body=body))[0]
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._api.get_httpx_client().close()

@@ -1,0 +1,184 @@
+"""Batching on: a background thread drives the delivery policy.
+
+The application's thread only validates, stamps and queues (``submit``); this
+thread registers new sessions, posts /api/events/bulk, and feeds every answer
+back to the policy, which decides what happens next. No lock is held across
+I/O; nothing here raises into the application.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import random
+import threading
+import time
+import weakref
+
+from trodo._config import Config
+from trodo._delivery import Requests
+from trodo._errors import Stats
+from trodo._events import EventRecord
+from trodo._policy import Answer, Batch, DeliveryPolicy, DropReason, Outcome, PolicyConfig
+
+logger = logging.getLogger("trodo")
+_live: weakref.WeakSet[BatchDelivery] = weakref.WeakSet()
+
+
+class BatchDelivery:
+    """Queue events and send them in bulk from one background thread."""
+
+    def __init__(self, config: Config, requests: Requests) -> None:
+        self._config = config
+        self._requests = requests
+        self._policy_config = PolicyConfig(
+            batch_size=config.batch_size,
+            flush_interval=config.batch_flush_interval,
+            # batch_size is the trigger; a request may always carry that many.
+            max_request_events=max(config.max_request_events, config.batch_size),
+            max_request_bytes=config.max_request_bytes,
+            max_queue_size=config.max_queue_size,
+            max_queue_bytes=config.max_queue_bytes,
+            retry_budget=config.retry_budget,
+        )
+        self._start_fresh()
+        _live.add(self)
+
+    def _start_fresh(self) -> None:
+        """Empty queue, new locks, no thread yet: at creation and in a forked child."""
+        self._policy: DeliveryPolicy[EventRecord] = DeliveryPolicy(
+            self._policy_config, random.random
+        )
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._settled = threading.Condition(self._lock)
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    # -- application side --------------------------------------------------------
+
+    def submit(self, record: EventRecord) -> None:
+        """Queue one event; returns at once, whatever the network is doing."""
+        with self._lock:
+            admission = self._policy.add(record, record.size, time.monotonic())
+            if admission.wake:
+                if self._thread is None:
+                    self._start_thread()
+                self._wake.notify()
+        if not admission.accepted and admission.first_of_episode:
+            self._report_refusal(admission.reason or DropReason.QUEUE_FULL)
+
+    def _report_refusal(self, reason: DropReason) -> None:
+        if reason is DropReason.SHUTDOWN:
+            detail = "tracked after shutdown(); this and later events are dropped"
+        else:
+            detail = (
+                f"the queue is full (max_queue_size={self._config.max_queue_size}, "
+                f"max_queue_bytes={self._config.max_queue_bytes}); new events are dropped "
+                "until it drains to half"
+            )
+        # Counted per event by the policy; said once per episode here.
+        self._requests.reporter.events_failed(reason, detail, [], count=1)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything queued before the call is delivered or given up."""
+        with self._lock:
+            ticket = self._policy.request_flush()
+            if not ticket.settled:
+                if self._thread is None:
+                    self._start_thread()
+                self._wake.notify()
+                self._settled.wait_for(lambda: ticket.settled, timeout)
+            return ticket.delivered_all
+
+    def shutdown(self, timeout: float | None = None) -> None:
+        """Send what is queued (waiting up to ``timeout``), then stop the thread.
+
+        What is still undelivered when the time is up is given up as
+        ``shutdown`` and reported.
+        """
+        with self._lock:
+            ticket = self._policy.close()
+            if not ticket.settled and self._thread is None:
+                self._start_thread()
+            self._wake.notify()
+            self._settled.wait_for(lambda: ticket.settled, timeout)
+            drops = self._policy.drain(DropReason.SHUTDOWN, "shutdown() timed out")
+            self._stopping = True
+            self._wake.notify()
+            thread = self._thread
+        for drop in drops:
+            self._requests.reporter.events_failed(drop.reason, drop.detail, drop.items)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=1.0)
+        _live.discard(self)
+
+    def stats(self) -> Stats:
+        """The policy's counters."""
+        with self._lock:
+            s = self._policy.stats()
+        return Stats(
+            sent=s.sent,
+            queued=s.queued,
+            in_flight=s.in_flight,
+            retried=s.retries,
+            requests=s.requests,
+            dropped={str(reason): n for reason, n in s.dropped.items() if n},
+        )
+
+    # -- the background thread ---------------------------------------------------------
+
+    def _start_thread(self) -> None:
+        # Called with the lock held.
+        self._thread = threading.Thread(target=self._run, name="trodo-sender", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        policy = self._policy
+        while True:
+            with self._lock:
+                while True:
+                    now = time.monotonic()
+                    batch = policy.next_batch(now)
+                    if batch is not None:
+                        break
+                    if self._stopping:
+                        return
+                    self._wake.wait(policy.next_wakeup(now))
+            answer = self._send(batch)
+            with self._lock:
+                drops = policy.on_answer(batch, answer, time.monotonic())
+                self._settled.notify_all()
+            for drop in drops:
+                self._requests.reporter.events_failed(drop.reason, drop.detail, drop.items)
+
+    def _send(self, batch: Batch[EventRecord]) -> Answer:
+        """One attempt: register the batch's new sessions, then post the events."""
+        transport = self._requests.transport
+        try:
+            for record in batch.items:
+                session = record.session
+                if not session.registered:
+                    answer = session.ensure_registered(transport.register_session)
+                    if answer.outcome is not Outcome.OK:
+                        return answer
+            return transport.send_events(batch.items)
+        except Exception as exc:  # a bug must not kill the thread and strand the queue
+            logger.exception("trodo: unexpected error while sending a batch")
+            return Answer(Outcome.REJECTED, detail=f"{type(exc).__name__}: {exc}")
+
+    def after_fork_in_child(self) -> None:
+        """The parent's queue stays the parent's to send: the child starts empty."""
+        self._start_fresh()
+
+
+def _shutdown_all() -> None:
+    """At interpreter exit: deliver what is queued, each client within its shutdown_timeout."""
+    for delivery in list(_live):
+        try:
+            delivery.shutdown(delivery._config.shutdown_timeout)
+        except Exception:  # exit must go on whatever happens here
+            logger.exception("trodo: error while flushing at exit")
+
+
+atexit.register(_shutdown_all)
