@@ -48,7 +48,8 @@ class DevServer:
             self._lines.put(line.rstrip("\n"))
 
     def line(self, timeout: float = 10.0) -> str:
-        return self._lines.get(timeout=timeout)
+        """The next line, its column padding squeezed to single spaces."""
+        return " ".join(self._lines.get(timeout=timeout).split())
 
     def lines(self, count: int) -> list[str]:
         return [self.line() for _ in range(count)]
@@ -88,23 +89,23 @@ def test_dev_server_prints_each_request_as_it_arrives(dev_server: DevServer) -> 
         identify_line = dev_server.line()
 
     assert session_line.endswith(
-        f"200  POST /api/sdk/track  session   distinct_id=user_42  session_id={payloads.SESSION}"
+        f"200 POST /api/sdk/track session distinct_id=user_42 session_id={payloads.SESSION}"
     )
     assert event_line.endswith(
-        "200  POST /api/events  event     purchase_completed  distinct_id=user_42  "
+        "200 POST /api/events event purchase_completed distinct_id=user_42 "
         '{"plan": "pro", "amount": 49.5}'
     )
-    assert bulk_lines[0].endswith("200  POST /api/events/bulk  2 events")
-    assert "event     signup  distinct_id=user_42" in bulk_lines[1]
-    assert "event     server_error (auto/error)  distinct_id=user_42" in bulk_lines[2]
-    assert identify_line.endswith("identify  distinct_id=anon_7f3e  identify_id=db_user_1001")
+    assert bulk_lines[0].endswith("200 POST /api/events/bulk 2 events")
+    assert "event signup distinct_id=user_42" in bulk_lines[1]
+    assert "event server_error (auto/error) distinct_id=user_42" in bulk_lines[2]
+    assert identify_line.endswith("identify distinct_id=anon_7f3e identify_id=db_user_1001")
 
 
 def test_dev_server_prints_violations_loudly_with_the_body(dev_server: DevServer) -> None:
     dev_server.lines(2)
     httpx.post(dev_server.url + "/api/events", json={"event_name": "x"}, headers=HEADERS)
     violation, body = dev_server.lines(2)
-    assert "400  POST /api/events  !!! VIOLATION: body: 'event_type' is a required property" in (
+    assert "400 POST /api/events !!! VIOLATION: body: 'event_type' is a required property" in (
         violation
     )
     assert body.strip() == 'body: {"event_name":"x"}'

@@ -14,6 +14,9 @@ from trodo.testing import Answer, MockTrodoServer
 from . import trodo_payloads as payloads
 from .trodo_payloads import HEADERS
 
+# Long enough for a loaded machine to send two requests inside the outage.
+OUTAGE = 0.6
+
 
 @pytest.fixture
 def server() -> Iterator[MockTrodoServer]:
@@ -185,21 +188,24 @@ def test_accept_then_drop_next_accepts_the_events_but_gives_no_answer(
 def test_outage_answers_every_request_until_it_ends(
     server: MockTrodoServer, api: httpx.Client
 ) -> None:
-    server.outage(0.3, status=503)
-    during = [_send_event(api).status_code, api.post("/api/sdk/reset", json=payloads.reset())]
-    time.sleep(0.35)
-    assert [during[0], during[1].status_code] == [503, 503]
-    assert _send_event(api).status_code == 200
-    assert server.requests[0].fault == "outage (503)"
+    ends = time.monotonic() + OUTAGE
+    server.outage(OUTAGE, status=503)
+    during = [_send_event(api), api.post("/api/sdk/reset", json=payloads.reset())]
+    time.sleep(max(0.0, ends - time.monotonic()) + 0.05)
+    after = _send_event(api)
+    assert [response.status_code for response in during] == [503, 503]
+    assert after.status_code == 200
+    assert [r.fault for r in server.requests] == ["outage (503)", "outage (503)", None]
 
 
 def test_outage_takes_precedence_over_scripted_faults_and_uses_none(
     server: MockTrodoServer, api: httpx.Client
 ) -> None:
     server.fail_next(status=429)
-    server.outage(0.2, status=502)
+    ends = time.monotonic() + OUTAGE
+    server.outage(OUTAGE, status=502)
     assert _send_event(api).status_code == 502
-    time.sleep(0.25)
+    time.sleep(max(0.0, ends - time.monotonic()) + 0.05)
     assert _send_event(api).status_code == 429
 
 

@@ -31,6 +31,7 @@ DEFAULT_PORT = 8787
 MAX_RECORDED = 10_000
 PROPERTIES_LIMIT = 300
 INDENT = " " * 10
+PATH_WIDTH = len("/api/sdk/wallet-address")  # the longest endpoint: columns line up
 
 
 class RequestPrinter:
@@ -50,7 +51,7 @@ class RequestPrinter:
         """The lines printed for ``request``."""
         clock = time.strftime("%H:%M:%S", time.localtime(request.received_at))
         status = "---" if request.status is None else str(request.status)
-        head = f"{clock}  {status}  {request.method} {request.path}"
+        head = f"{clock}  {status}  {request.method} {request.path:<{PATH_WIDTH}}"
         if request.violation is not None:
             return [
                 f"{head}  !!! VIOLATION: {request.violation}",
@@ -152,6 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "Ctrl+C stops.",
         flush=True,
     )
+    # SIGINT too: a shell starts background jobs with SIGINT ignored, and
+    # Python then installs no KeyboardInterrupt handler of its own.
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         threading.Event().wait()

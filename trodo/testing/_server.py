@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar, Unpack, cast
 
 from werkzeug.wrappers import Request, Response
 
@@ -32,11 +32,13 @@ from trodo.testing._records import (
 from trodo.testing._spec import SITE_ID_HEADER, Problem, parse_json, request_checker, spec_paths
 
 if TYPE_CHECKING:
-    from trodo import TrodoClient
+    from trodo import ClientOptions, TrodoClient
 
 logger = logging.getLogger("trodo.testing")
 
 DEFAULT_SITE_ID = "test-site"
+# Seconds a client made by client() may take to deliver what it holds at stop().
+CLIENT_SHUTDOWN_TIMEOUT = 2.0
 
 _T = TypeVar("_T")
 
@@ -109,6 +111,7 @@ class MockTrodoServer:
         self._errors: list[str] = []
         self._next_index = 0
         self._stopping = threading.Event()
+        self._clients: list[TrodoClient] = []
 
     # Lifecycle -----------------------------------------------------------------------------
 
@@ -119,7 +122,14 @@ class MockTrodoServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving. A delayed answer in progress ends at once, unanswered."""
+        """Stop serving, after shutting down the clients ``client()`` made.
+
+        A delayed answer in progress ends at once, unanswered.
+        """
+        with self._changed:
+            clients, self._clients = self._clients, []
+        for client in clients:
+            client.shutdown(timeout=CLIENT_SHUTDOWN_TIMEOUT)
         self._stopping.set()
         if self._http.is_running():
             self._http.stop()
@@ -149,14 +159,27 @@ class MockTrodoServer:
         """The base URL, e.g. ``http://127.0.0.1:51234``: the SDK's ``api_base``."""
         return self._http.url_for("/").rstrip("/")
 
-    def client(self, **options: Any) -> TrodoClient:
+    def client(self, **options: Unpack[ClientOptions]) -> TrodoClient:
         """A ``trodo.TrodoClient`` pointed at this server, with this server's site id.
 
-        ``options`` are passed on, e.g. ``server.client(batch_enabled=True)``.
+        ``options`` are the client's, e.g. ``server.client(batch_enabled=True)``.
+        The server shuts the client down when it stops.
+
+        Example::
+
+            client = server.client()
+            client.track("user_42", "signup")
+            client.flush()
         """
         import trodo  # lazily: trodo.testing is imported by the pytest plugin
 
-        return trodo.TrodoClient(site_id=self.site_id, api_base=self.url, **options)
+        if "api_base" in options:
+            raise TypeError("client() sets api_base to the server's url; do not pass one")
+        options["api_base"] = self.url
+        client = trodo.TrodoClient(self.site_id, **options)
+        with self._changed:
+            self._clients.append(client)
+        return client
 
     def __repr__(self) -> str:
         return f"<MockTrodoServer {self.url} site_id={self.site_id!r}>"

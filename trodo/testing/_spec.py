@@ -73,16 +73,18 @@ class RequestChecker:
     """Validates werkzeug requests against the spec with openapi-core; thread-safe."""
 
     def __init__(self) -> None:
-        self._openapi = OpenAPI.from_dict(load_spec())
+        self._validator = OpenAPI.from_dict(load_spec()).request_validator
         # openapi-core does not promise thread safety; checks are quick, so serialise them.
         self._lock = threading.Lock()
 
     def check(self, request: Request) -> Problem | None:
         """``None`` when ``request`` follows the spec, else the problem."""
+        # The validator, not the unmarshaller: unmarshalling (converting values by
+        # their formats) costs ~20x as much, for values the mock does not need.
         with self._lock:
-            result = self._openapi.request_unmarshaller.unmarshal(WerkzeugOpenAPIRequest(request))
-        if result.errors:
-            return _problem(next(iter(result.errors)), request)
+            error = next(self._validator.iter_errors(WerkzeugOpenAPIRequest(request)), None)
+        if error is not None:
+            return _problem(error, request)
         if not request.headers.get(SITE_ID_HEADER, "").strip():
             return Problem(401, f"the {SITE_ID_HEADER} header is empty")
         try:
