@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test lint format typecheck regenerate unit
+.PHONY: help setup test lint format typecheck regenerate unit bench
 
 help:
 	@echo "make setup       create .venv and install trodo with its dev extra"
@@ -14,6 +14,7 @@ help:
 	@echo "make format      apply ruff fixes and formatting"
 	@echo "make typecheck   mypy --strict on trodo/"
 	@echo "make regenerate  rebuild generated/trodo_api from openapi/trodo.yaml"
+	@echo "make bench       benchmarks against the floor and peers (ARGS=--write: bench/RESULTS.md)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required" if sys.version_info < (3, 11) else 0)'
@@ -23,6 +24,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# The bench extra (the peers measured beside trodo), installed once on top of dev.
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -42,3 +49,6 @@ test: lint typecheck unit
 
 regenerate: $(STAMP)
 	$(BIN)/python scripts/regenerate.py
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench $(ARGS)

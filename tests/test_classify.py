@@ -8,8 +8,9 @@ import json
 import httpx
 import pytest
 
+from trodo._config import mask
 from trodo._policy import Outcome
-from trodo._transport import classify, classify_error, mask, retry_after_seconds
+from trodo._transport import classify, classify_error, retry_after_seconds
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -11,17 +12,19 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Generic, Protocol, Self, TypeVar, Unpack
+from typing import TYPE_CHECKING, Generic, Protocol, Self, TypeVar, Unpack
 
 from trodo._auto_events import AutoEvents
-from trodo._config import ClientOptions, Config, resolve
+from trodo._config import ClientOptions, Config, mask, resolve
 from trodo._context import ContextBase, UserContext
 from trodo._delivery import DirectDelivery, Requests, Retrier
 from trodo._errors import Stats
 from trodo._events import EventRecord
 from trodo._reporting import Reporter
-from trodo._transport import ApiClient, Transport, mask
 from trodo._validation import optional_str, require_str
+
+if TYPE_CHECKING:
+    from trodo._transport import ApiClient
 
 logger = logging.getLogger("trodo")
 
@@ -74,15 +77,21 @@ class ClientBase(ABC, Generic[C]):
         """
         distinct_id = require_str(distinct_id, "distinct_id")
         session_id = optional_str(session_id, "session_id")
-        with self._contexts_lock:
-            context = self._contexts.get(distinct_id)
-            if context is None:
-                context = self._new_context(distinct_id, session_id)
-                self._contexts[distinct_id] = context
-                if len(self._contexts) > self._config.max_cached_users:
-                    self._contexts.popitem(last=False)
-                return context
-            self._contexts.move_to_end(distinct_id)
+        contexts = self._contexts
+        # The hit path takes no lock: OrderedDict's get and move_to_end are
+        # atomic under the GIL, and a context evicted meanwhile still works.
+        context = contexts.get(distinct_id)
+        if context is None:
+            with self._contexts_lock:
+                context = contexts.get(distinct_id)
+                if context is None:
+                    context = self._new_context(distinct_id, session_id)
+                    contexts[distinct_id] = context
+                    if len(contexts) > self._config.max_cached_users:
+                        contexts.popitem(last=False)
+                    return context
+        with contextlib.suppress(KeyError):
+            contexts.move_to_end(distinct_id)
         if session_id is not None:
             context._use_session(session_id)
         return context
@@ -113,6 +122,10 @@ class TrodoClient(ClientBase[UserContext]):
 
     def __init__(self, site_id: str | None = None, **options: Unpack[ClientOptions]) -> None:
         super().__init__(site_id, options)
+        # The HTTP stack and the generated client load with the first client,
+        # not with `import trodo`.
+        from trodo._transport import Transport
+
         config = self._config
         self._transport = Transport(config.site_id, config.api_base, config.timeout)
         self._reporter = Reporter(config.site_id, config.on_error)

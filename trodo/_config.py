@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from typing import TypedDict
 
-from trodo._reporting import ErrorCallback
+from trodo._errors import ErrorCallback
 from trodo._validation import require_str
 
 DEFAULT_API_BASE = "https://sdkapi.trodo.ai"
@@ -55,6 +55,11 @@ class Config:
             raise ValueError(f"retries must be an int >= 0, got {self.retries!r}")
         if self.on_error is not None and not callable(self.on_error):
             raise TypeError("on_error must be a callable taking a trodo.DeliveryError")
+
+
+def mask(site_id: str) -> str:
+    """A site id safe for logs and reprs: never in full."""
+    return site_id[:4] + "…" if len(site_id) > 6 else "…"
 
 
 def _positive(name: str, value: object, kind: type) -> None:

@@ -12,14 +12,16 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from trodo._errors import Stats
 from trodo._events import EventRecord
 from trodo._policy import Answer, DropReason, Outcome, backoff_delay
 from trodo._reporting import REASONS, Reporter
 from trodo._sessions import Session
-from trodo._transport import Transport
+
+if TYPE_CHECKING:
+    from trodo._transport import Transport
 
 _T = TypeVar("_T")
 

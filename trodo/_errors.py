@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +56,9 @@ class DeliveryError(Exception):
     def _message(self) -> str:
         what = f"{self.count} event(s)" if self.count else self.operation
         return f"trodo could not deliver {what}: {self.reason} ({self.detail})"
+
+
+ErrorCallback = Callable[[DeliveryError], None]
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,16 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from trodo._errors import DeliveryError, LostEvent
+from trodo._config import mask
+from trodo._errors import DeliveryError, ErrorCallback, LostEvent
 from trodo._events import EventRecord
 from trodo._policy import Answer, DropReason, Outcome
-from trodo._transport import mask
 
 logger = logging.getLogger("trodo")
-
-ErrorCallback = Callable[[DeliveryError], None]
 
 REASONS = {
     Outcome.RETRY: DropReason.GAVE_UP,

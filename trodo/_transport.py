@@ -20,6 +20,7 @@ from typing import TypeVar
 import httpx
 
 import trodo_api
+from trodo._config import mask
 from trodo._events import EventRecord
 from trodo._policy import Answer, Outcome
 from trodo._sessions import Session
@@ -194,11 +195,6 @@ def classify_error(exc: Exception, last: httpx.Response | None) -> Answer:
         return classify(last.status_code, last.headers, last.content)
     # Anything else (a bug, an invalid URL): retrying cannot help.
     return Answer(Outcome.REJECTED, detail=f"{type(exc).__name__}: {exc}")
-
-
-def mask(site_id: str) -> str:
-    """A site id safe for logs and reprs: never in full."""
-    return site_id[:4] + "…" if len(site_id) > 6 else "…"
 
 
 # -- the client -------------------------------------------------------------------

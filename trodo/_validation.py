@@ -71,7 +71,8 @@ def copy_properties(properties: object) -> tuple[dict[str, Any], int]:
     """
     if properties is None:
         return {}, 2
-    if not isinstance(properties, Mapping):
+    # An exact dict skips the (slow) Mapping ABC check: the usual case.
+    if type(properties) is not dict and not isinstance(properties, Mapping):
         raise TypeError(
             f"properties must be a mapping such as a dict, got {type(properties).__name__}"
         )

@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks of the Trodo SDK, its floor and its peers (run with `make bench`)."""

@@ -1,0 +1,189 @@
+"""Run every scenario side by side and print one markdown table: ``python -m bench``.
+
+Starts the sink in its own process, measures its capacity, runs each scenario in a fresh
+process (repeated, interleaved, medians taken), times imports in fresh interpreters, and
+prints the table. ``--write`` also writes bench/RESULTS.md with the date and machine facts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.report import Outcome, capacity_line, machine_facts, table
+from bench.scenarios import UNAVAILABLE
+from bench.workload import USERS
+
+ROOT = Path(__file__).resolve().parent.parent
+LOGS = ROOT / "bench" / ".out"
+RESULTS = ROOT / "bench" / "RESULTS.md"
+BATCH_SCENARIOS = ("floor", "trodo_batch", "posthog", "segment")
+SINGLE_SCENARIOS = ("raw_single", "trodo_single")
+IMPORT_CODE = (
+    "import time; start = time.perf_counter(); import {module}; "
+    "print((time.perf_counter() - start) * 1e3)"
+)
+
+
+class Sink:
+    """The sink's process, and the control calls the driver makes to it."""
+
+    def __init__(self) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "bench.sink"], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        )
+        assert self._process.stdout is not None
+        self.url = self._process.stdout.readline().strip()
+        if not self.url.startswith("http://"):
+            self.close()
+            raise RuntimeError("the sink did not start")
+
+    def _call(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            self.url + path, data=data, method="POST" if data else "GET"
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            answer: dict[str, Any] = json.loads(response.read())
+            return answer
+
+    def reset(self, expected: int) -> None:
+        self._call("/_sink/reset", {"expected": expected})
+
+    def stats(self) -> dict[str, Any]:
+        return self._call("/_sink/stats")
+
+    def close(self) -> None:
+        self._process.terminate()
+        self._process.wait(timeout=10)
+
+
+def _run_scenario(
+    sink: Sink, name: str, n: int, expected: int, repeat: int
+) -> Outcome | dict[str, Any]:
+    """One fresh process of scenario ``name``: its figures and the sink's tally, or why not."""
+    sink.reset(expected)
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = LOGS / f"{name}-{repeat}.log"
+    with log.open("w") as stderr:
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.scenarios", name, "--sink", sink.url, "--n", str(n)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+    lines = done.stdout.strip().splitlines()
+    if done.returncode == UNAVAILABLE and lines:
+        return Outcome(unavailable=json.loads(lines[-1])["unavailable"])
+    if done.returncode != 0 or not lines:
+        last = log.read_text().strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
+        return Outcome(failed=f"failed: {last[0][:120]} (see {log.relative_to(ROOT)})")
+    figures: dict[str, Any] = json.loads(lines[-1])
+    return figures | sink.stats()
+
+
+def _import_ms(module: str) -> float:
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_CODE.format(module=module)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(done.stdout)
+
+
+def _print(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="also write bench/RESULTS.md")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--n", type=int, default=100_000, help="events of the batch scenarios")
+    parser.add_argument("--single-n", type=int, default=5_000, help="events sent one at a time")
+    parser.add_argument("--import-runs", type=int, default=20, help="interpreters per repeat")
+    parser.add_argument(
+        "--only", nargs="+", default=None, help="a subset of scenarios (and 'import')"
+    )
+    args = parser.parse_args(argv)
+    chosen = set(args.only or [*BATCH_SCENARIOS, *SINGLE_SCENARIOS, "import"])
+
+    started = datetime.now(UTC)
+    sink = Sink()
+    outcomes: dict[str, Outcome] = {}
+    try:
+        _print(f"sink at {sink.url}; measuring its capacity")
+        capacity = json.loads(
+            subprocess.run(
+                [sys.executable, "-m", "bench.capacity", "--sink", sink.url],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        plan = [(name, args.n, args.n) for name in BATCH_SCENARIOS if name in chosen]
+        # One-at-a-time scenarios first send one untimed event per user (ids n..n+USERS-1).
+        plan += [
+            (name, args.single_n, args.single_n + USERS)
+            for name in SINGLE_SCENARIOS
+            if name in chosen
+        ]
+        for repeat in range(1, args.repeats + 1):
+            for name, n, expected in plan:
+                outcome = outcomes.setdefault(name, Outcome())
+                if outcome.unavailable or outcome.failed:
+                    continue
+                clock = time.perf_counter()
+                result = _run_scenario(sink, name, n, expected, repeat)
+                if isinstance(result, Outcome):
+                    outcomes[name] = result
+                    _print(f"{name} run {repeat}: {result.unavailable or result.failed}")
+                else:
+                    outcome.runs.append(result)
+                    _print(f"{name} run {repeat}: {time.perf_counter() - clock:.1f} s")
+    finally:
+        sink.close()
+
+    if "import" in chosen:
+        runs: dict[str, list[float]] = {"httpx": [], "trodo": []}
+        for repeat in range(1, args.repeats + 1):
+            samples: dict[str, list[float]] = {"httpx": [], "trodo": []}
+            for _ in range(args.import_runs):
+                for module, values in samples.items():  # interleaved: drift hits both alike
+                    values.append(_import_ms(module))
+            for module, values in samples.items():
+                runs[module].append(statistics.median(values))
+            _print(f"import run {repeat}: done")
+        for module, medians in runs.items():
+            outcomes[f"import_{module}"] = Outcome(runs=[{"import_ms": ms} for ms in medians])
+
+    text = "\n".join(
+        [capacity_line(capacity, outcomes), "", table(outcomes, args.n, args.single_n)]
+    )
+    print(text)
+    if args.write:
+        facts = "\n".join(f"- {fact}" for fact in machine_facts())
+        RESULTS.write_text(
+            f"# Benchmark results\n\nMeasured {started:%Y-%m-%d %H:%M} UTC with "
+            f"`make bench ARGS=--write` ({args.repeats} runs of each scenario, medians).\n\n"
+            f"{facts}\n\n{text}\n\nHow to read this: bench/README.md.\n"
+        )
+        _print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
