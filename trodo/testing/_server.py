@@ -278,7 +278,7 @@ class MockTrodoServer:
             server.fail_next(2, status=413, path="/api/events/bulk")
         """
         answer = Answer(status, body, dict(headers or {}))
-        self._add(Fault(f"scripted {status}", times, self._path(path), answer=answer))
+        self._faults.add(Fault(f"scripted {status}", times, self._path(path), answer=answer))
 
     def delay_next(
         self,
@@ -296,14 +296,14 @@ class MockTrodoServer:
         """
         answer = None if status is None else Answer(status)
         label = f"delayed {seconds:g}s" + ("" if status is None else f", then {status}")
-        self._add(Fault(label, times, self._path(path), answer=answer, delay=seconds))
+        self._faults.add(Fault(label, times, self._path(path), answer=answer, delay=seconds))
 
     def drop_next(self, times: int = 1, *, path: str | None = None) -> None:
         """Close the connection of the next ``times`` valid requests without an answer.
 
         Nothing is accepted; the client sees the server disconnect.
         """
-        self._add(Fault("dropped", times, self._path(path), drop="before"))
+        self._faults.add(Fault("dropped", times, self._path(path), drop="before"))
 
     def accept_then_drop_next(self, times: int = 1, *, path: str | None = None) -> None:
         """Accept the next ``times`` valid requests, then close the connection unanswered.
@@ -311,7 +311,7 @@ class MockTrodoServer:
         The ambiguous case: the events count as accepted (in ``events``) while
         the client sees a disconnect and cannot know they arrived.
         """
-        self._add(Fault("accepted then dropped", times, self._path(path), drop="after"))
+        self._faults.add(Fault("accepted then dropped", times, self._path(path), drop="after"))
 
     def outage(
         self, seconds: float, *, status: int = 503, headers: Mapping[str, str] | None = None
@@ -468,9 +468,6 @@ class MockTrodoServer:
                     )
                 self._changed.wait(remaining)
         return found
-
-    def _add(self, fault: Fault) -> None:
-        self._faults.add(fault)
 
     @staticmethod
     def _path(path: str | None) -> str | None:
