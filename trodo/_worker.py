@@ -54,6 +54,9 @@ class BatchDelivery:
         self._settled = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
         self._stopping = False
+        # Attempts that stopped at a failed session registration: the policy
+        # counts them as requests, but no event request reached the server.
+        self._unposted = 0
 
     # -- application side --------------------------------------------------------
 
@@ -122,7 +125,7 @@ class BatchDelivery:
             queued=s.queued,
             in_flight=s.in_flight,
             retried=s.retries,
-            requests=s.requests,
+            requests=s.requests - self._unposted,
             dropped={str(reason): n for reason, n in s.dropped.items() if n},
         )
 
@@ -148,9 +151,12 @@ class BatchDelivery:
             answer = self._send(batch)
             with self._lock:
                 drops = policy.on_answer(batch, answer, time.monotonic())
-                self._settled.notify_all()
             for drop in drops:
                 self._requests.reporter.events_failed(drop.reason, drop.detail, drop.items)
+            # Waiters wake only once the drops are reported: when flush() returns,
+            # on_error has heard of everything it gave up.
+            with self._lock:
+                self._settled.notify_all()
 
     def _send(self, batch: Batch[EventRecord]) -> Answer:
         """One attempt: register the batch's new sessions, then post the events."""
@@ -161,6 +167,7 @@ class BatchDelivery:
                 if not session.registered:
                     answer = session.ensure_registered(transport.register_session)
                     if answer.outcome is not Outcome.OK:
+                        self._unposted += 1  # only this thread writes it
                         return answer
             return transport.send_events(batch.items)
         except Exception as exc:  # a bug must not kill the thread and strand the queue
@@ -168,8 +175,15 @@ class BatchDelivery:
             return Answer(Outcome.REJECTED, detail=f"{type(exc).__name__}: {exc}")
 
     def after_fork_in_child(self) -> None:
-        """The parent's queue stays the parent's to send: the child starts empty."""
+        """The parent's queue stays the parent's to send: the child starts empty.
+
+        A client shut down before the fork stays shut down in the child.
+        """
+        closed = self._policy.closed
         self._start_fresh()
+        if closed:
+            self._policy.close()
+            self._stopping = True
 
 
 def _shutdown_all() -> None:
