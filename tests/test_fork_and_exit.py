@@ -143,6 +143,30 @@ def test_a_client_shut_down_before_a_fork_stays_shut_down_in_the_child(
 
 
 @posix_only
+@pytest.mark.parametrize("batching", [True, False])
+def test_a_forked_childs_stats_count_only_its_own_delivery(
+    trodo_server: MockTrodoServer, batching: bool
+) -> None:
+    path = "/api/events/bulk" if batching else EVENTS
+    client = trodo_server.client(batch_enabled=batching, batch_flush_interval=60.0)
+    trodo_server.fail_next(status=503, path=path)  # retried, then accepted
+    client.track("user_42", "parent")
+    assert client.flush(PATIENCE)
+    trodo_server.fail_next(status=400, path=path)  # rejected
+    client.track("user_42", "refused")
+    client.flush(PATIENCE)
+    parents = Stats(sent=1, requests=3, retried=1, dropped={"rejected": 1})
+    assert client.stats() == parents
+
+    def child() -> bool:
+        client.track("user_42", "child")
+        return client.flush(PATIENCE) and client.stats() == Stats(sent=1, requests=1)
+
+    assert _exit_code(_in_child(child)) == 0
+    assert client.stats() == parents
+
+
+@posix_only
 def test_a_forked_child_opens_its_own_connections() -> None:
     with KeepAliveServer() as server:
         client = trodo.TrodoClient("site_1", api_base=server.url)
