@@ -5,6 +5,7 @@ connection, retried within the call's timeout; failures are reported, never rais
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 
@@ -12,7 +13,7 @@ import trodo
 from trodo import Stats
 from trodo.testing import MockTrodoServer
 
-from .delivery_support import EVENTS, SESSIONS, ErrorLog, KeepAliveServer, names
+from .delivery_support import EVENTS, PATIENCE, SESSIONS, ErrorLog, KeepAliveServer, names
 
 
 def test_each_event_is_one_request_made_before_track_returns(
@@ -45,6 +46,30 @@ def test_a_transient_failure_is_retried_within_the_call(trodo_server: MockTrodoS
     assert names(trodo_server.faulted_events) == ["retried"]
     assert names(trodo_server.events) == ["retried"]
     assert client.stats() == Stats(sent=1, requests=2, retried=1)
+
+
+def test_after_a_429_the_retry_waits_at_least_retry_after(trodo_server: MockTrodoServer) -> None:
+    trodo_server.fail_next(status=429, headers={"Retry-After": "1"}, path=EVENTS)
+    client = trodo_server.client()
+    client.track("user_42", "limited")
+    limited, accepted = [r for r in trodo_server.requests if r.path == EVENTS]
+    assert (limited.status, accepted.status) == (429, 200)
+    assert accepted.received_at - limited.received_at >= 0.9
+    assert client.stats() == Stats(sent=1, requests=2, retried=1)
+
+
+def test_a_retry_after_past_the_timeout_gives_up_at_once_instead_of_waiting(
+    trodo_server: MockTrodoServer,
+) -> None:
+    errors = ErrorLog()
+    trodo_server.fail_next(status=429, headers={"Retry-After": "60"}, path=EVENTS)
+    client = trodo_server.client(timeout=2.0, on_error=errors)
+    caller = threading.Thread(target=client.track, args=("user_42", "limited"))
+    caller.start()
+    caller.join(PATIENCE)  # waiting out the Retry-After would take 60 s
+    assert not caller.is_alive()
+    assert errors.lost_names("gave_up") == ["limited"]
+    assert client.stats() == Stats(requests=1, dropped={"gave_up": 1})
 
 
 def test_retries_stop_after_the_configured_number_and_are_reported(
