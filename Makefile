@@ -5,9 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test lint format typecheck regenerate unit bench
+.PHONY: help setup test lint format typecheck regenerate unit bench demo
 
 help:
+	@echo "make demo        run examples/quickstart.py against a local mock Trodo server"
 	@echo "make setup       create .venv and install trodo with its dev extra"
 	@echo "make test        lint, typecheck and run the whole test suite (what CI runs)"
 	@echo "make lint        ruff check and ruff format --check"
@@ -46,6 +47,9 @@ unit: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck unit
+
+demo: $(STAMP)
+	$(BIN)/python scripts/demo.py
 
 regenerate: $(STAMP)
 	$(BIN)/python scripts/regenerate.py

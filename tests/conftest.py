@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,3 +17,14 @@ SPEC_PATH = ROOT / "openapi" / "trodo.yaml"
 def spec() -> dict[str, Any]:
     """openapi/trodo.yaml as a plain dict."""
     return yaml.safe_load(SPEC_PATH.read_text())
+
+
+@pytest.fixture
+def default_client() -> Iterator[None]:
+    """Isolate the module-level default client: shut down and forgotten after the test."""
+    import trodo
+
+    yield
+    if trodo._default is not None:
+        trodo._default.shutdown()
+    trodo._default = None

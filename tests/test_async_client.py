@@ -27,10 +27,10 @@ from trodo_api.models import WalletAddressRequest
 
 
 @pytest.fixture
-def server() -> Iterator[MockTrodoServer]:
-    with MockTrodoServer(merge_on_identify=True) as mock:
-        yield mock
-    assert mock.violations == []
+def server(trodo_server: MockTrodoServer) -> MockTrodoServer:
+    """The plugin's mock server (a test that sent an invalid request fails), merging on identify."""
+    trodo_server.merge_on_identify = True
+    return trodo_server
 
 
 def client_for(server: MockTrodoServer, **options: object) -> trodo.AsyncTrodoClient:

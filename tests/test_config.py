@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-import trodo
 from trodo._config import DEFAULT_API_BASE, ClientOptions, resolve
 
 
@@ -72,9 +71,3 @@ def test_unknown_option_raises_type_error() -> None:
 def test_on_error_must_be_callable() -> None:
     with pytest.raises(TypeError, match="on_error"):
         resolve("site_1", {"on_error": "print"})  # type: ignore[typeddict-item]
-
-
-def test_helpers_before_init_raise_naming_trodo_init(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(trodo, "_default", None)
-    with pytest.raises(RuntimeError, match=r"trodo\.init\(site_id=\.\.\.\)"):
-        trodo.track("user_1", "signed_up")

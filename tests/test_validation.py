@@ -90,6 +90,14 @@ def test_cyclic_properties_raise_instead_of_recursing_forever() -> None:
         copy_properties({"c": cyclic})
 
 
+def test_size_estimate_counts_utf8_bytes_of_non_ascii_text() -> None:
+    ascii_size = copy_properties({"a": "x" * 100})[1]
+    emoji_size = copy_properties({"a": "\N{GRINNING FACE}" * 100})[1]
+    nested_emoji_size = copy_properties({"a": ["\N{GRINNING FACE}" * 100]})[1]
+    assert emoji_size - ascii_size == 300  # 4 bytes each on the wire, not 1
+    assert nested_emoji_size >= 400
+
+
 def test_size_estimate_grows_with_the_properties() -> None:
     small = copy_properties({"a": "x"})[1]
     large = copy_properties({"a": "x" * 1000})[1]

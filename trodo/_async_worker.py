@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import logging
-import threading
 import time
 import weakref
 
@@ -33,20 +32,17 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncRequests]):
     """Queue events and send them in bulk from one asyncio task."""
 
     def __init__(self, config: Config, requests: AsyncRequests, binding: LoopBinding) -> None:
-        super().__init__(config, requests)
         self._binding = binding
-        self._start_fresh()
+        super().__init__(config, requests)
         _live.add(self)
 
     def _start_fresh(self) -> None:
         """Empty queue, new primitives, no task yet: at creation and in a forked child."""
-        self._policy = self._new_policy()
-        self._lock = threading.Lock()
+        super()._start_fresh()
         # asyncio primitives bind to the loop that first waits on them.
         self._wake = asyncio.Event()
         self._settled = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
-        self._stopping = False
 
     # -- application side --------------------------------------------------------
 
@@ -140,9 +136,9 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncRequests]):
             answer = await self._send(batch)
             with self._lock:
                 drops = policy.on_answer(batch, answer, time.monotonic())
+            self._report(drops)  # before waking flush(), as the threaded sender does
             async with self._settled:
                 self._settled.notify_all()
-            self._report(drops)
 
     async def _sleep(self, seconds: float | None) -> None:
         """Until woken, or ``seconds`` pass (None: until woken)."""
@@ -159,14 +155,10 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncRequests]):
             for session in unregistered_sessions(batch):
                 answer = await async_session(session).register_once(transport.register_session)
                 if answer.outcome is not Outcome.OK:
-                    return answer
+                    return self._unposted_attempt(answer)
             return await transport.send_events(batch.items)
         except Exception as exc:
             return send_failed(exc)
-
-    def after_fork_in_child(self) -> None:
-        """The parent's queue stays the parent's to send: the child starts empty."""
-        self._start_fresh()
 
 
 def _report_abandoned() -> None:

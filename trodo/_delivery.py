@@ -46,8 +46,12 @@ class Retrier:
         self.retried = 0
 
     def after_fork_in_child(self) -> None:
-        """A fork may have copied the lock while another thread held it."""
+        """A fork may have copied the lock while another thread held it.
+
+        The child counts its own retries, as it sends its own events.
+        """
         self._lock = threading.Lock()
+        self.retried = 0
 
     def deadline(self) -> float:
         """When a call beginning now must be done."""
@@ -236,8 +240,12 @@ class DirectDeliveryBase(ABC, Generic[_R]):
                 self._sent += 1
 
     def after_fork_in_child(self) -> None:
-        """A fork may have copied the lock while another thread held it."""
+        """A fork may have copied the lock while another thread held it.
+
+        The child's stats count its own delivery, as with batching on.
+        """
         self._lock = threading.Lock()
+        self._sent = self._attempts = 0
 
     def stats(self) -> Stats:
         """Counters of this delivery."""

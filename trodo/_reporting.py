@@ -48,8 +48,12 @@ class Reporter:
         self._unauthorized_said = False
 
     def after_fork_in_child(self) -> None:
-        """A fork may have copied the lock while another thread held it."""
+        """A fork may have copied the lock while another thread held it.
+
+        The child counts what it gives up itself, not what its parent did.
+        """
         self._lock = threading.Lock()
+        self._dropped = Counter()
 
     def dropped(self) -> dict[str, int]:
         """Events given up so far, by reason."""

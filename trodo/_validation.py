@@ -87,7 +87,8 @@ def copy_properties(properties: object) -> tuple[dict[str, Any], int]:
             )
         kind = type(value)
         if kind is str:
-            size += len(value)
+            # Bytes on the wire: isascii() is O(1), encoding only non-ASCII text.
+            size += len(value) if value.isascii() else len(value.encode())
         elif kind is int or kind is bool or value is None:
             size += 6
         elif kind is float and math.isfinite(value):
@@ -106,7 +107,8 @@ def _convert(value: object, path: str, depth: int) -> tuple[Any, int]:
     if depth > _MAX_DEPTH:
         raise ValueError(f"{path} is nested more than {_MAX_DEPTH} levels deep (or is cyclic)")
     if isinstance(value, str):
-        return str(value), len(value) + 2
+        text = str(value)
+        return text, (len(text) if text.isascii() else len(text.encode())) + 2
     if isinstance(value, bool) or value is None:
         return value, 5
     if isinstance(value, int):

@@ -14,6 +14,7 @@ import random
 import threading
 import time
 import weakref
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
@@ -38,7 +39,7 @@ _live: weakref.WeakSet[BatchDelivery] = weakref.WeakSet()
 _R = TypeVar("_R", bound=RequestsBase[Any])
 
 
-class BatchDeliveryBase(Generic[_R]):
+class BatchDeliveryBase(ABC, Generic[_R]):
     """What the threaded and asyncio drivers of the delivery policy share.
 
     Each holds its policy under a ``threading.Lock`` taken only around policy
@@ -58,11 +59,33 @@ class BatchDeliveryBase(Generic[_R]):
             max_queue_bytes=config.max_queue_bytes,
             retry_budget=config.retry_budget,
         )
-        self._lock = threading.Lock()
-        self._policy = self._new_policy()
+        self._start_fresh()
 
-    def _new_policy(self) -> DeliveryPolicy[EventRecord]:
-        return DeliveryPolicy(self._policy_config, random.random)
+    @abstractmethod
+    def _start_fresh(self) -> None:
+        """Empty queue, new lock, nothing sent yet: at creation and in a forked child.
+
+        Drivers extend it with their own primitives.
+        """
+        self._policy: DeliveryPolicy[EventRecord] = DeliveryPolicy(
+            self._policy_config, random.random
+        )
+        self._lock = threading.Lock()
+        self._stopping = False
+        # Attempts that stopped at a failed session registration: the policy
+        # counts them as requests, but no event request reached the server.
+        self._unposted = 0
+
+    def after_fork_in_child(self) -> None:
+        """The parent's queue stays the parent's to send: the child starts empty.
+
+        A client shut down before the fork stays shut down in the child.
+        """
+        closed = self._policy.closed
+        self._start_fresh()
+        if closed:
+            self._policy.close()
+            self._stopping = True
 
     def _admit(self, record: EventRecord) -> Admission:
         """Offer ``record`` to the policy (with the lock held)."""
@@ -87,6 +110,11 @@ class BatchDeliveryBase(Generic[_R]):
         for drop in drops:
             self._requests.reporter.events_failed(drop.reason, drop.detail, drop.items)
 
+    def _unposted_attempt(self, answer: Answer) -> Answer:
+        """A batch stopped at a failed session registration (only the sender calls it)."""
+        self._unposted += 1
+        return answer
+
     def stats(self) -> Stats:
         """The policy's counters."""
         with self._lock:
@@ -96,7 +124,7 @@ class BatchDeliveryBase(Generic[_R]):
             queued=s.queued,
             in_flight=s.in_flight,
             retried=s.retries,
-            requests=s.requests,
+            requests=s.requests - self._unposted,
             dropped={str(reason): n for reason, n in s.dropped.items() if n},
         )
 
@@ -119,17 +147,14 @@ class BatchDelivery(BatchDeliveryBase[Requests]):
 
     def __init__(self, config: Config, requests: Requests) -> None:
         super().__init__(config, requests)
-        self._start_fresh()
         _live.add(self)
 
     def _start_fresh(self) -> None:
         """Empty queue, new locks, no thread yet: at creation and in a forked child."""
-        self._policy = self._new_policy()
-        self._lock = threading.Lock()
+        super()._start_fresh()
         self._wake = threading.Condition(self._lock)
         self._settled = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
-        self._stopping = False
 
     # -- application side --------------------------------------------------------
 
@@ -197,8 +222,11 @@ class BatchDelivery(BatchDeliveryBase[Requests]):
             answer = self._send(batch)
             with self._lock:
                 drops = policy.on_answer(batch, answer, time.monotonic())
-                self._settled.notify_all()
             self._report(drops)
+            # Waiters wake only once the drops are reported: when flush() returns,
+            # on_error has heard of everything it gave up.
+            with self._lock:
+                self._settled.notify_all()
 
     def _send(self, batch: Batch[EventRecord]) -> Answer:
         """One attempt: register the batch's new sessions, then post the events."""
@@ -207,14 +235,10 @@ class BatchDelivery(BatchDeliveryBase[Requests]):
             for session in unregistered_sessions(batch):
                 answer = session.ensure_registered(transport.register_session)
                 if answer.outcome is not Outcome.OK:
-                    return answer
+                    return self._unposted_attempt(answer)
             return transport.send_events(batch.items)
         except Exception as exc:
             return send_failed(exc)
-
-    def after_fork_in_child(self) -> None:
-        """The parent's queue stays the parent's to send: the child starts empty."""
-        self._start_fresh()
 
 
 def _shutdown_all() -> None:
