@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -282,6 +283,34 @@ def test_for_user_and_stats_need_no_loop(server: MockTrodoServer) -> None:
     run(client.shutdown())
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_gets_an_empty_queue_and_a_loop_of_its_own(
+    server: MockTrodoServer,
+) -> None:
+    quiet = {"batch_enabled": True, "batch_size": 1000, "batch_flush_interval": 60.0}
+    client = client_for(server, **quiet)
+    with asyncio.Runner() as parent_loop:
+        for _ in range(5):
+            parent_loop.run(client.track("user_42", "parent"))
+
+        async def child() -> bool:
+            await client.track("user_7", "child")
+            return await client.flush(timeout=10) and client.stats().sent == 1
+
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through its exit code
+            code = 1
+            try:
+                code = 0 if client.stats().queued == 0 and asyncio.run(child()) else 2
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert parent_loop.run(client.flush(timeout=10))
+        parent_loop.run(client.shutdown())
+    assert sorted(e["event_name"] for e in server.events) == ["child"] + ["parent"] * 5
+
+
 # -- the sender task ----------------------------------------------------------------------
 
 
@@ -383,6 +412,25 @@ def test_without_batching_an_exception_after_the_loop_ended_is_reported_lost(
     assert error.reason is trodo.DropReason.SHUTDOWN
     assert "event loop is not running" in error.detail
     assert [e.properties["message"] for e in error.events] == ["after the loop"]
+
+
+def test_events_still_queued_at_interpreter_exit_are_reported_lost(
+    server: MockTrodoServer,
+) -> None:
+    code = f"""
+import asyncio, trodo
+client = trodo.AsyncTrodoClient(
+    {server.site_id!r}, api_base={server.url!r}, batch_enabled=True, batch_flush_interval=60.0,
+    on_error=lambda error: print("on_error:", error.reason, error.count, flush=True),
+)
+asyncio.run(client.track("user_42", "never_flushed"))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30
+    )
+    assert done.stdout.splitlines() == ["on_error: shutdown 1"]
+    assert "Task was destroyed" not in done.stderr
+    assert server.events == []
 
 
 # -- the rest of the surface ----------------------------------------------------------------
