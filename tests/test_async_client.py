@@ -11,11 +11,12 @@ import asyncio
 import contextlib
 import gc
 import json
+import logging
 import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -434,6 +435,41 @@ asyncio.run(client.track("user_42", "never_flushed"))
 
 
 # -- the rest of the surface ----------------------------------------------------------------
+
+
+def test_the_wire_headers_and_debug_lines_are_the_sync_clients(
+    server: MockTrodoServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    def observe(send: Callable[[], object]) -> tuple[list[dict[str, str]], list[str]]:
+        server.clear()
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="trodo"):
+            send()
+        shown = ("x-trodo-site-id", "user-agent", "content-type")
+        headers = [
+            {k.lower(): v for k, v in r.headers.items() if k.lower() in shown}
+            for r in server.requests
+        ]
+        lines = [r.getMessage() for r in caplog.records if r.name == "trodo"]
+        return headers, [" ".join(line.split(" ")[1:4]) for line in lines]
+
+    sync_client = trodo.TrodoClient(server.site_id, api_base=server.url, debug=True)
+    sync = observe(lambda: sync_client.track("user_42", "signed_up"))
+    sync_client.shutdown()
+
+    async def send_async() -> None:
+        async with client_for(server, debug=True) as client:
+            await client.track("user_42", "signed_up")
+
+    asynchronous = observe(lambda: run(send_async()))
+    assert asynchronous == sync
+    assert sync[1] == [
+        "-> POST /api/sdk/track",
+        "<- 200 /api/sdk/track",
+        "-> POST /api/events",
+        "<- 200 /api/events",
+    ]
+    assert not any(server.site_id in r.getMessage() for r in caplog.records)
 
 
 def test_the_generated_client_serves_direct_asyncio_calls(server: MockTrodoServer) -> None:

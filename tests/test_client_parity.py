@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -171,32 +170,6 @@ def test_capture_error_sends_a_server_error_event_with_the_stack(
         "warning",
     )
     assert "raise ValueError" in props["stack"]
-
-
-def test_requests_carry_the_site_id_header_and_a_user_agent_naming_the_sdk(
-    make: Make, server: MockTrodoServer
-) -> None:
-    make().track("user_42", "e")
-    for request in server.requests:
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        assert headers["x-trodo-site-id"] == server.site_id
-        assert headers["user-agent"].startswith(f"trodo-python/{trodo.__version__} ")
-
-
-def test_debug_logs_every_request_and_answer_with_the_site_id_masked(
-    make: Make, server: MockTrodoServer, caplog: pytest.LogCaptureFixture
-) -> None:
-    client = make(debug=True)
-    with caplog.at_level(logging.DEBUG, logger="trodo"):
-        client.track("user_42", "signed_up")
-    lines = [r.getMessage() for r in caplog.records if r.name == "trodo"]
-    assert [line.split(" ")[1:3] for line in lines] == [
-        ["->", "POST"],
-        ["<-", "200"],
-        ["->", "POST"],
-        ["<-", "200"],
-    ]
-    assert not any(server.site_id in line for line in lines)
 
 
 # -- wrong use raises at the call site ---------------------------------------------------

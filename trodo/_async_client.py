@@ -148,7 +148,8 @@ class AsyncTrodoClient(ClientBase[AsyncUserContext]):
 
     Uncaught exceptions (``auto_events``) reach sync hooks: with batching on
     they are queued; with batching off they are sent on the client's loop
-    while it runs, and reported as lost once it has ended.
+    while it runs, and reported as lost when it does not (before its first
+    use, or after it ended).
     """
 
     _transport: AsyncTransport

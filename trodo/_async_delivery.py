@@ -108,8 +108,9 @@ class AsyncDirectDelivery(DirectDeliveryBase[AsyncRequests]):
     def submit_threadsafe(self, record: EventRecord) -> None:
         """From a sync hook on any thread: send on the client's loop if it is running.
 
-        Otherwise (the loop has ended, as when an exception ends
-        ``asyncio.run``) nothing can send it: it is reported as lost.
+        Otherwise (before the client's first use, or after its loop ended, as
+        when an exception ends ``asyncio.run``) nothing can send it: it is
+        reported as lost.
         """
         loop = self._binding.running()
         if loop is None:
