@@ -243,3 +243,47 @@ def test_delivery_at_exit_is_bounded_by_shutdown_timeout(trodo_server: MockTrodo
         held.open()
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["shutdown", "5"]
+
+
+def _track_in_a_multiprocessing_child(client: trodo.TrodoClient) -> None:
+    # Returns without flush() or shutdown(): the child then leaves through os._exit.
+    for _ in range(4):
+        client.track("user_mp", "from_child")
+
+
+@posix_only
+def test_a_multiprocessing_child_delivers_its_queue_when_it_ends(
+    trodo_server: MockTrodoServer,
+) -> None:
+    import multiprocessing
+
+    client = trodo_server.client(**QUIET)
+    child = multiprocessing.get_context("fork").Process(
+        target=_track_in_a_multiprocessing_child, args=(client,)
+    )
+    child.start()
+    child.join(PATIENCE)
+    assert child.exitcode == 0
+    assert counts(trodo_server.events) == {"from_child": 4}
+
+
+def test_flush_from_on_error_returns_instead_of_waiting_for_itself(
+    trodo_server: MockTrodoServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    results: list[bool] = []
+    client: trodo.TrodoClient | None = None
+
+    def on_error(error: trodo.DeliveryError) -> None:
+        # Runs on the sender thread, which would otherwise wait for itself.
+        assert client is not None
+        client.track("user_42", "from_on_error")
+        results.append(client.flush(PATIENCE))
+
+    client = trodo_server.client(batch_enabled=True, on_error=on_error)
+    trodo_server.fail_next(status=400, path="/api/events/bulk")
+    client.track("user_42", "rejected")
+    assert client.flush(PATIENCE) is False
+    assert results == [False]
+    assert any("cannot wait" in r.getMessage() for r in caplog.records)
+    assert client.flush(PATIENCE) is True
+    assert counts(trodo_server.events) == {"from_on_error": 1}

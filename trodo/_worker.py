@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import logging
 import random
+import sys
 import threading
 import time
 import weakref
@@ -176,8 +177,16 @@ class BatchDelivery(BatchDeliveryBase[Requests]):
                 if self._thread is None:
                     self._start_thread()
                 self._wake.notify()
-                self._settled.wait_for(lambda: ticket.settled, timeout)
+                self._settled.wait_for(lambda: ticket.settled, self._patience(timeout))
             return ticket.delivered_all
+
+    def _patience(self, timeout: float | None) -> float | None:
+        """How long a flush may wait: never on the sender thread (an on_error
+        callback calling flush() or shutdown()), which would wait for itself."""
+        if self._thread is not threading.current_thread():
+            return timeout
+        logger.warning("trodo: flush()/shutdown() called from on_error cannot wait; not waiting")
+        return 0.0
 
     def shutdown(self, timeout: float | None = None) -> None:
         """Send what is queued (waiting up to ``timeout``), then stop the thread.
@@ -190,7 +199,7 @@ class BatchDelivery(BatchDeliveryBase[Requests]):
             if not ticket.settled and self._thread is None:
                 self._start_thread()
             self._wake.notify()
-            self._settled.wait_for(lambda: ticket.settled, timeout)
+            self._settled.wait_for(lambda: ticket.settled, self._patience(timeout))
             drops = self._policy.drain(DropReason.SHUTDOWN, "shutdown() timed out")
             self._stopping = True
             self._wake.notify()
@@ -206,6 +215,7 @@ class BatchDelivery(BatchDeliveryBase[Requests]):
         # Called with the lock held.
         self._thread = threading.Thread(target=self._run, name="trodo-sender", daemon=True)
         self._thread.start()
+        _deliver_when_a_multiprocessing_child_ends()
 
     def _run(self) -> None:
         policy = self._policy
@@ -248,6 +258,14 @@ def _shutdown_all() -> None:
             delivery.shutdown(delivery._config.shutdown_timeout)
         except Exception:  # exit must go on whatever happens here
             logger.exception("trodo: error while flushing at exit")
+
+
+def _deliver_when_a_multiprocessing_child_ends() -> None:
+    """multiprocessing's children leave through os._exit, which skips atexit;
+    their own exit hook runs ``Finalize`` callbacks instead."""
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is not None and multiprocessing.parent_process() is not None:
+        multiprocessing.util.Finalize(None, _shutdown_all, exitpriority=10)
 
 
 atexit.register(_shutdown_all)
