@@ -28,9 +28,18 @@ RESULTS = ROOT / "bench" / "RESULTS.md"
 BATCH_SCENARIOS = ("floor", "trodo_batch", "posthog", "segment")
 SINGLE_SCENARIOS = ("raw_single", "trodo_single")
 IMPORT_CODE = (
-    "import time; start = time.perf_counter(); import {module}; "
+    "import time; start = time.perf_counter(); {statement}; "
     "print((time.perf_counter() - start) * 1e3)"
 )
+# trodo loads its HTTP stack with the first client, so the import alone is not
+# the whole start-up cost: the first client is timed beside httpx's.
+IMPORT_STATEMENTS = {
+    "httpx": "import httpx",
+    "trodo": "import trodo",
+    "httpx_client": "import httpx; httpx.Client()",
+    # get_httpx_client(): the generated client makes its httpx.Client on first use.
+    "trodo_client": "import trodo; trodo.TrodoClient('bench').api_client.get_httpx_client()",
+}
 
 
 class Sink:
@@ -93,9 +102,9 @@ def _run_scenario(
     return figures | sink.stats()
 
 
-def _import_ms(module: str) -> float:
+def _import_ms(statement: str) -> float:
     done = subprocess.run(
-        [sys.executable, "-c", IMPORT_CODE.format(module=module)],
+        [sys.executable, "-c", IMPORT_CODE.format(statement=statement)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -159,17 +168,17 @@ def main(argv: list[str] | None = None) -> None:
         sink.close()
 
     if "import" in chosen:
-        runs: dict[str, list[float]] = {"httpx": [], "trodo": []}
+        runs: dict[str, list[float]] = {name: [] for name in IMPORT_STATEMENTS}
         for repeat in range(1, args.repeats + 1):
-            samples: dict[str, list[float]] = {"httpx": [], "trodo": []}
+            samples: dict[str, list[float]] = {name: [] for name in IMPORT_STATEMENTS}
             for _ in range(args.import_runs):
-                for module, values in samples.items():  # interleaved: drift hits both alike
-                    values.append(_import_ms(module))
-            for module, values in samples.items():
-                runs[module].append(statistics.median(values))
+                for name, values in samples.items():  # interleaved: drift hits all alike
+                    values.append(_import_ms(IMPORT_STATEMENTS[name]))
+            for name, values in samples.items():
+                runs[name].append(statistics.median(values))
             _print(f"import run {repeat}: done")
-        for module, medians in runs.items():
-            outcomes[f"import_{module}"] = Outcome(runs=[{"import_ms": ms} for ms in medians])
+        for name, medians in runs.items():
+            outcomes[f"import_{name}"] = Outcome(runs=[{"import_ms": ms} for ms in medians])
 
     text = "\n".join(
         [capacity_line(capacity, outcomes), "", table(outcomes, args.n, args.single_n)]

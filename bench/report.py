@@ -69,7 +69,12 @@ SINGLE_SUBJECTS = (
     ("raw_single", "raw httpx POST of one event"),
     ("trodo_single", "trodo, batching off"),
 )
-IMPORT_SUBJECTS = (("import_httpx", "import httpx"), ("import_trodo", "import trodo"))
+IMPORT_SUBJECTS = (
+    ("import_httpx", "import httpx"),
+    ("import_trodo", "import trodo"),
+    ("import_httpx_client", "import httpx + first httpx.Client()"),
+    ("import_trodo_client", "import trodo + first TrodoClient()"),
+)
 
 # The targets for trodo, as (scenario, figure key) -> (text, check(value, baseline)).
 Check = Callable[[float, float], bool]

@@ -21,7 +21,7 @@ from trodo._delivery import DirectDelivery, Requests, RequestsBase, Retrier
 from trodo._errors import Stats
 from trodo._events import EventRecord
 from trodo._reporting import Reporter
-from trodo._validation import optional_str, require_str
+from trodo._validation import require_str
 
 if TYPE_CHECKING:
     from trodo._transport import ApiClient, Transport, TransportBase
@@ -123,8 +123,10 @@ class ClientBase(ABC, Generic[C]):
         Pass the browser's Trodo ``session_id`` to tie server events to the
         browser session; the context then switches to that session.
         """
-        distinct_id = require_str(distinct_id, "distinct_id")
-        session_id = optional_str(session_id, "session_id")
+        if type(distinct_id) is not str or not distinct_id:
+            require_str(distinct_id, "distinct_id")
+        if session_id is not None:
+            require_str(session_id, "session_id")
         contexts = self._contexts
         # The hit path takes no lock: OrderedDict's get and move_to_end are
         # atomic under the GIL, and a context evicted meanwhile still works.

@@ -78,11 +78,22 @@ class ContextBase:
         category: str,
         timestamp: datetime | None,
     ) -> EventRecord:
-        name = require_str(event_name, "event_name")
-        category = require_str(category, "category")
+        # Every track() runs this: the checks are inline, helpers only raise.
+        if type(event_name) is not str or not event_name:
+            require_str(event_name, "event_name")
+        if category != "custom":
+            require_str(category, "category")
         props, size = copy_properties(properties)
-        when = time.time() if timestamp is None else epoch_seconds(timestamp)
-        return self._record("custom", name, category, props, when, size)
+        return EventRecord(
+            self._session or self._current_session(),
+            self._distinct_id,
+            "custom",
+            event_name,
+            category,
+            props,
+            time.time() if timestamp is None else epoch_seconds(timestamp),
+            size + len(event_name) + len(category) + EVENT_OVERHEAD_BYTES,
+        )
 
     def _error_record(self, error: BaseException, severity: str) -> EventRecord:
         if not isinstance(error, BaseException):

@@ -9,7 +9,6 @@ an answer too.
 from __future__ import annotations
 
 import datetime as _dt
-import email.utils
 import logging
 import platform
 import threading
@@ -163,7 +162,10 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     except ValueError:
         pass
     try:
-        when = email.utils.parsedate_to_datetime(value)
+        # Rare (most servers send seconds): the email package loads only here.
+        from email.utils import parsedate_to_datetime
+
+        when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:

@@ -162,12 +162,13 @@ class BatchDelivery(BatchDeliveryBase[Requests]):
     def submit(self, record: EventRecord) -> None:
         """Queue one event; returns at once, whatever the network is doing."""
         with self._lock:
-            admission = self._admit(record)
+            admission = self._policy.add(record, record.size, time.monotonic())
             if admission.wake:
                 if self._thread is None:
                     self._start_thread()
                 self._wake.notify()
-        self._report_refusal(admission)
+        if not admission.accepted:
+            self._report_refusal(admission)
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything queued before the call is delivered or given up."""
