@@ -42,11 +42,6 @@ def require_str(value: object, name: str) -> str:
     return value
 
 
-def optional_str(value: object, name: str) -> str | None:
-    """Like :func:`require_str`, but ``None`` is allowed."""
-    return None if value is None else require_str(value, name)
-
-
 def require_severity(severity: object) -> str:
     """Check a capture_error severity."""
     if severity not in SEVERITIES:

@@ -162,7 +162,7 @@ class BatchDelivery(BatchDeliveryBase[Requests]):
     def submit(self, record: EventRecord) -> None:
         """Queue one event; returns at once, whatever the network is doing."""
         with self._lock:
-            admission = self._policy.add(record, record.size, time.monotonic())
+            admission = self._admit(record)
             if admission.wake:
                 if self._thread is None:
                     self._start_thread()
