@@ -84,16 +84,8 @@ class ContextBase:
         if category != "custom":
             require_str(category, "category")
         props, size = copy_properties(properties)
-        return EventRecord(
-            self._session or self._current_session(),
-            self._distinct_id,
-            "custom",
-            event_name,
-            category,
-            props,
-            time.time() if timestamp is None else epoch_seconds(timestamp),
-            size + len(event_name) + len(category) + EVENT_OVERHEAD_BYTES,
-        )
+        when = time.time() if timestamp is None else epoch_seconds(timestamp)
+        return self._record("custom", event_name, category, props, when, size)
 
     def _error_record(self, error: BaseException, severity: str) -> EventRecord:
         if not isinstance(error, BaseException):
@@ -114,7 +106,7 @@ class ContextBase:
         size: int,
     ) -> EventRecord:
         return EventRecord(
-            self._current_session(),
+            self._session or self._current_session(),
             self._distinct_id,
             event_type,
             name,
