@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from trodo import _http as http
 from trodo._events import EventRecord
 from trodo._policy import Answer
 from trodo._sessions import Session
@@ -72,7 +73,7 @@ async def sliced_bulk_model(records: list[EventRecord]) -> BulkEvents:
     Encoding a 500-event request at once holds the loop for milliseconds, so
     the events are encoded ``ENCODE_SLICE`` at a time, yielding to the loop
     after each slice; the request's own ``to_dict`` then only collects the
-    results, and what is left in one step is httpx's JSON encoding.
+    results, and what is left in one step is the JSON encoding (``_http``).
     """
     events: list[Event] = []
     for start in range(0, len(records), ENCODE_SLICE):
@@ -92,7 +93,10 @@ class AsyncTransport(TransportBase):
         super().after_fork_in_child()
         # Built now, not at the first request: loading the CA bundle takes tens
         # of milliseconds, which the event loop would stall for.
-        self._api.get_async_httpx_client()
+        _ = self.api_client
+
+    def _connect(self, options: dict[str, Any]) -> None:
+        self._api.set_async_httpx_client(http.AsyncClient(**options))
 
     async def _keep(self, response: httpx.Response) -> None:
         _last_response.set(response)

@@ -15,11 +15,12 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
-from typing import TypeVar, overload
+from typing import Any, TypeVar, overload
 
 import httpx
 
 import trodo_api
+from trodo import _http as http
 from trodo._config import mask
 from trodo._events import EventRecord
 from trodo._policy import Answer, Outcome
@@ -258,19 +259,34 @@ class TransportBase(ABC):
 
     def after_fork_in_child(self) -> None:
         """(Re)create the HTTP client: a forked child never shares its parent's sockets."""
-        hooks = {"request": [self._log_request], "response": [self._keep]}
-        self._api = ApiClient(
-            base_url=self._api_base,
-            headers={SITE_HEADER: self._site_id, "User-Agent": USER_AGENT},
-            timeout=httpx.Timeout(self._timeout),
-            raise_on_unexpected_status=False,
-            httpx_args={"event_hooks": hooks},
-        )
+        self._api = ApiClient(base_url=self._api_base, raise_on_unexpected_status=False)
+        # The httpx client is made at first use: loading the CA bundle takes
+        # tens of milliseconds that a client never used should not cost.
+        self._connected = False
+        self._connecting = threading.Lock()
 
     @property
     def api_client(self) -> ApiClient:
         """The configured generated client (base URL, site-id header, timeout, User-Agent)."""
+        if not self._connected:
+            with self._connecting:
+                if not self._connected:
+                    self._connect(self._http_options())
+                    self._connected = True
         return self._api
+
+    def _http_options(self) -> dict[str, Any]:
+        """The settings of the httpx client under the generated one."""
+        return {
+            "base_url": self._api_base,
+            "headers": {SITE_HEADER: self._site_id, "User-Agent": USER_AGENT},
+            "timeout": httpx.Timeout(self._timeout),
+            "event_hooks": {"request": [self._log_request], "response": [self._keep]},
+        }
+
+    @abstractmethod
+    def _connect(self, options: dict[str, Any]) -> None:
+        """Give the generated client its httpx client (sync or async), made from ``options``."""
 
     @abstractmethod
     def _log_request(self, request: httpx.Request) -> object:
@@ -289,6 +305,9 @@ class Transport(TransportBase):
         self._last = threading.local()
         super().after_fork_in_child()
 
+    def _connect(self, options: dict[str, Any]) -> None:
+        self._api.set_httpx_client(http.Client(**options))
+
     def _keep(self, response: httpx.Response) -> None:
         self._last.response = response
         if logger.isEnabledFor(logging.DEBUG):
@@ -298,10 +317,10 @@ class Transport(TransportBase):
     def _log_request(self, request: httpx.Request) -> None:
         log_request(request, self._site_id)
 
-    def _call(self, operation: Callable[[], Response[_R]]) -> tuple[Answer, _R | None]:
+    def _call(self, operation: Callable[[ApiClient], Response[_R]]) -> tuple[Answer, _R | None]:
         self._last.response = None
         try:
-            result = operation()
+            result = operation(self.api_client)
         except Exception as exc:  # every fault becomes an answer, never a raise
             return raised(exc, getattr(self._last, "response", None))
         return answered(result)
@@ -309,36 +328,37 @@ class Transport(TransportBase):
     def register_session(self, session: Session) -> Answer:
         """POST /api/sdk/track for ``session``."""
         body = session_model(session)
-        return self._call(lambda: register_session.sync_detailed(client=self._api, body=body))[0]
+        return self._call(lambda api: register_session.sync_detailed(client=api, body=body))[0]
 
     def send_event(self, record: EventRecord) -> Answer:
         """POST /api/events with one event."""
         body = event_model(record)
-        return self._call(lambda: track_event.sync_detailed(client=self._api, body=body))[0]
+        return self._call(lambda api: track_event.sync_detailed(client=api, body=body))[0]
 
     def send_events(self, records: list[EventRecord]) -> Answer:
         """POST /api/events/bulk with a batch."""
         body = bulk_model(records)
-        return self._call(lambda: track_events_bulk.sync_detailed(client=self._api, body=body))[0]
+        return self._call(lambda api: track_events_bulk.sync_detailed(client=api, body=body))[0]
 
     def identify(
         self, session: Session, distinct_id: str, identify_id: str
     ) -> tuple[Answer, str | None]:
         """POST /api/sdk/identify; also return the merged distinct id, if any."""
         body = identify_model(session, distinct_id, identify_id)
-        answer, parsed = self._call(lambda: identify.sync_detailed(client=self._api, body=body))
+        answer, parsed = self._call(lambda api: identify.sync_detailed(client=api, body=body))
         return answer, merged_id(parsed)
 
     def reset(self, session: Session, distinct_id: str) -> Answer:
         """POST /api/sdk/reset."""
         body = reset_model(session, distinct_id)
-        return self._call(lambda: reset.sync_detailed(client=self._api, body=body))[0]
+        return self._call(lambda api: reset.sync_detailed(client=api, body=body))[0]
 
     def wallet_address(self, session: Session, distinct_id: str, address: str) -> Answer:
         """POST /api/sdk/wallet-address."""
         body = wallet_model(session, distinct_id, address)
-        return self._call(lambda: set_wallet_address.sync_detailed(client=self._api, body=body))[0]
+        return self._call(lambda api: set_wallet_address.sync_detailed(client=api, body=body))[0]
 
     def close(self) -> None:
         """Close the connection pool."""
-        self._api.get_httpx_client().close()
+        if self._connected:
+            self._api.get_httpx_client().close()
