@@ -25,7 +25,7 @@ from bench.workload import USERS
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / "bench" / ".out"
 RESULTS = ROOT / "bench" / "RESULTS.md"
-BATCH_SCENARIOS = ("floor", "trodo_batch", "posthog", "segment")
+BATCH_SCENARIOS = ("floor", "floor_orjson", "trodo_batch", "posthog", "segment")
 SINGLE_SCENARIOS = ("raw_single", "trodo_single")
 IMPORT_CODE = (
     "import time; start = time.perf_counter(); {statement}; "

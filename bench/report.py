@@ -61,6 +61,7 @@ SINGLE_FIGURES = (
 
 BATCH_SUBJECTS = (
     ("floor", "floor (hand-rolled sessions + bulk POSTs)"),
+    ("floor_orjson", "floor with orjson bodies (informational)"),
     ("trodo_batch", "trodo, batch_enabled=True"),
     ("posthog", "posthog"),
     ("segment", "segment-analytics-python"),

@@ -95,9 +95,14 @@ def _post(client: Any, path: str, body: bytes) -> None:
         raise RuntimeError(f"sink answered {response.status_code} to {path}")
 
 
-def floor(sink: str, n: int) -> Figures:
+def _stdlib_dumps(value: Any) -> bytes:
+    return json.dumps(value).encode()
+
+
+def floor(sink: str, n: int, dumps: Callable[[Any], bytes] = _stdlib_dumps) -> Figures:
     """The floor: a hand-rolled loop that registers each user's session once, builds the
-    exact wire events, json-encodes 100 at a time and POSTs them on one kept-alive client."""
+    exact wire events, json-encodes 100 at a time (the standard library's ``json``,
+    unless ``dumps`` says otherwise) and POSTs them on one kept-alive client."""
     events = inputs(n)
     with _httpx_client(sink) as client:
         sessions: dict[str, str] = {}
@@ -107,7 +112,7 @@ def floor(sink: str, n: int) -> Figures:
             session_id = sessions.get(distinct_id)
             if session_id is None:
                 session_id = sessions[distinct_id] = new_session_id()
-                body = json.dumps(session_registration(distinct_id, session_id)).encode()
+                body = dumps(session_registration(distinct_id, session_id))
                 _post(client, "/api/sdk/track", body)
             pending.append(wire_event(distinct_id, session_id, props))
             if len(pending) >= BULK_SIZE:
@@ -115,10 +120,21 @@ def floor(sink: str, n: int) -> Figures:
 
         def flush() -> None:
             if pending:
-                _post(client, "/api/events/bulk", json.dumps({"events": pending}).encode())
+                _post(client, "/api/events/bulk", dumps({"events": pending}))
                 pending.clear()
 
         return burst(events, track, flush)
+
+
+def floor_orjson(sink: str, n: int) -> Figures:
+    """The floor with orjson as its JSON encoder, as trodo encodes its bodies: shown
+    beside the floor so that what the encoder buys and what trodo's own work costs
+    can be told apart."""
+    try:
+        import orjson
+    except ImportError as error:
+        raise SubjectMissingError(f"orjson: {error}") from error
+    return floor(sink, n, orjson.dumps)
 
 
 def trodo_batch(sink: str, n: int) -> Figures:
@@ -211,6 +227,7 @@ def trodo_single(sink: str, n: int) -> Figures:
 
 SCENARIOS: dict[str, Callable[[str, int], Figures]] = {
     "floor": floor,
+    "floor_orjson": floor_orjson,
     "trodo_batch": trodo_batch,
     "posthog": posthog_batch,
     "segment": segment_batch,
