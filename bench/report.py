@@ -244,7 +244,7 @@ def machine_facts() -> list[str]:
         pass
     packages = ", ".join(
         f"{name} {_version(name)}"
-        for name in ("trodo", "httpx", "posthog", "segment-analytics-python", "requests")
+        for name in ("trodo", "httpx", "orjson", "posthog", "segment-analytics-python", "requests")
     )
     return [
         f"CPU: {model}; {os.cpu_count()} cores",
