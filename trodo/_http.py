@@ -30,7 +30,8 @@ else:
 
 
 def dumps(value: Any) -> bytes:
-    """Compact UTF-8 JSON of ``value``, as httpx would send it.
+    """Compact UTF-8 JSON of ``value``: the JSON httpx would send (orjson may
+    spell a number differently, ``1e-7`` for ``1e-07``, never another value).
 
     >>> dumps({"event_name": "café", "n": 1})
     b'{"event_name":"caf\\xc3\\xa9","n":1}'
