@@ -24,6 +24,7 @@ from trodo.testing._faults import Answer, Responder
 from trodo.testing._records import (
     Event,
     IdentifyCall,
+    ProfileUpdate,
     RecordedRequest,
     ResetCall,
     SessionData,
@@ -39,6 +40,7 @@ __all__ = [
     "Event",
     "IdentifyCall",
     "MockTrodoServer",
+    "ProfileUpdate",
     "RecordedRequest",
     "ResetCall",
     "Responder",
