@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trodo._config import DEFAULT_API_BASE, ClientOptions, resolve
+from trodo._core.config import DEFAULT_API_BASE, ClientOptions, resolve
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass
 from typing import TypedDict
 
-from trodo._errors import ErrorCallback
-from trodo._validation import require_str
+from trodo._core.errors import ErrorCallback
+from trodo._core.validation import require_str
 
 DEFAULT_API_BASE = "https://sdkapi.trodo.ai"
 _TRUE = frozenset({"1", "true", "yes", "on"})
