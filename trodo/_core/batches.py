@@ -13,26 +13,10 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from trodo._core.answers import DropReason
+from trodo._core.config import Config, positive_int, positive_seconds, seconds
 from trodo._core.retry import DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_CAP, DEFAULT_MAX_RETRY_AFTER
 
 T = TypeVar("T")
-
-
-def _check_int(name: str, value: int, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-
-
-def _check_seconds(name: str, value: float, *, positive: bool = False) -> None:
-    ok = (
-        not isinstance(value, bool)
-        and isinstance(value, int | float)
-        and math.isfinite(value)
-        and (value > 0 if positive else value >= 0)
-    )
-    if not ok:
-        bound = "> 0" if positive else ">= 0"
-        raise ValueError(f"{name} must be a finite number of seconds {bound}, got {value!r}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,16 +52,17 @@ class PolicyConfig:
     retry_budget: float = 60.0
 
     def __post_init__(self) -> None:
-        _check_int("batch_size", self.batch_size, 1)
-        _check_seconds("flush_interval", self.flush_interval)
-        _check_int("max_request_events", self.max_request_events, 1)
-        _check_int("max_request_bytes", self.max_request_bytes, 1)
-        _check_int("max_queue_size", self.max_queue_size, 1)
-        _check_int("max_queue_bytes", self.max_queue_bytes, 1)
-        _check_seconds("backoff_base", self.backoff_base, positive=True)
-        _check_seconds("backoff_cap", self.backoff_cap, positive=True)
-        _check_seconds("max_retry_after", self.max_retry_after)
-        _check_seconds("retry_budget", self.retry_budget)
+        # The client's options' own checks (trodo._core.config), so the two agree.
+        positive_int("batch_size", self.batch_size)
+        positive_seconds("flush_interval", self.flush_interval)
+        positive_int("max_request_events", self.max_request_events)
+        positive_int("max_request_bytes", self.max_request_bytes)
+        positive_int("max_queue_size", self.max_queue_size)
+        positive_int("max_queue_bytes", self.max_queue_bytes)
+        positive_seconds("backoff_base", self.backoff_base)
+        positive_seconds("backoff_cap", self.backoff_cap)
+        seconds("max_retry_after", self.max_retry_after)
+        seconds("retry_budget", self.retry_budget)
         if self.batch_size > self.max_request_events:
             raise ValueError(
                 f"batch_size ({self.batch_size}) must not exceed "
@@ -93,6 +78,20 @@ class PolicyConfig:
                 f"backoff_cap ({self.backoff_cap}) must not be below "
                 f"backoff_base ({self.backoff_base})"
             )
+
+
+def policy_config(config: Config) -> PolicyConfig:
+    """The policy's settings, from the client's options (the rest keep their defaults)."""
+    return PolicyConfig(
+        batch_size=config.batch_size,
+        flush_interval=config.batch_flush_interval,
+        # batch_size is the trigger; a request may always carry that many.
+        max_request_events=max(config.max_request_events, config.batch_size),
+        max_request_bytes=config.max_request_bytes,
+        max_queue_size=config.max_queue_size,
+        max_queue_bytes=config.max_queue_bytes,
+        retry_budget=config.retry_budget,
+    )
 
 
 @dataclass(frozen=True, slots=True)

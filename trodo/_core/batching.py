@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
 from trodo._core.answers import Answer, DropReason, Outcome
-from trodo._core.batches import Admission, Batch, Drop, PolicyConfig
+from trodo._core.batches import Admission, Batch, Drop, policy_config
 from trodo._core.config import Config
 from trodo._core.errors import Stats
 from trodo._core.policy import DeliveryPolicy
@@ -39,16 +39,7 @@ class BatchDeliveryBase(ABC, Generic[_R]):
     def __init__(self, config: Config, sender: _R) -> None:
         self._config = config
         self._sender = sender
-        self._policy_config = PolicyConfig(
-            batch_size=config.batch_size,
-            flush_interval=config.batch_flush_interval,
-            # batch_size is the trigger; a request may always carry that many.
-            max_request_events=max(config.max_request_events, config.batch_size),
-            max_request_bytes=config.max_request_bytes,
-            max_queue_size=config.max_queue_size,
-            max_queue_bytes=config.max_queue_bytes,
-            retry_budget=config.retry_budget,
-        )
+        self._policy_config = policy_config(config)
         self._fresh_policy()
 
     def _fresh_policy(self) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass
-from typing import TypedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any, TypedDict
 
 from trodo._core.errors import ErrorCallback
 from trodo._core.validation import require_str
@@ -13,59 +15,100 @@ DEFAULT_API_BASE = "https://sdkapi.trodo.ai"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
 
+# -- the checks every option uses (the policy's settings use the same ones) ----------
+
+
+def positive_int(name: str, value: object) -> None:
+    """An int >= 1 (not a bool)."""
+    if type(value) is not int or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def non_negative_int(name: str, value: object) -> None:
+    """An int >= 0 (not a bool)."""
+    if type(value) is not int or value < 0:
+        raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+
+
+def positive_seconds(name: str, value: object) -> None:
+    """A finite number of seconds > 0 (NaN and the infinities are refused)."""
+    if not _finite(value) or value <= 0:  # type: ignore[operator]
+        raise ValueError(f"{name} must be a positive float (finite seconds), got {value!r}")
+
+
+def seconds(name: str, value: object) -> None:
+    """A finite number of seconds >= 0."""
+    if not _finite(value) or value < 0:  # type: ignore[operator]
+        raise ValueError(f"{name} must be a finite float >= 0 (seconds), got {value!r}")
+
+
+def non_empty_str(name: str, value: object) -> None:
+    require_str(value, name)
+
+
+def callback(name: str, value: object) -> None:
+    if value is not None and not callable(value):
+        raise TypeError(f"{name} must be a callable taking a trodo.DeliveryError")
+
+
+def unchecked(name: str, value: object) -> None:
+    """Flags: any value, read for its truth (as the vendor's SDK does)."""
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _option(default: Any, check: Check) -> Any:
+    return field(default=default, metadata={"check": check})
+
+
+Check = Callable[[str, object], None]
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
-    """Everything a client was configured with (shared by the sync and async clients)."""
+    """Every option a client was configured with: its name, type, default and check.
 
-    site_id: str
-    api_base: str = DEFAULT_API_BASE
-    timeout: float = 10.0
-    retries: int = 2
-    batch_enabled: bool = False
-    batch_size: int = 50
-    batch_flush_interval: float = 5.0
-    auto_events: bool = False
-    on_error: ErrorCallback | None = None
-    debug: bool = False
-    max_cached_users: int = 10_000
-    max_queue_size: int = 200_000
-    max_queue_bytes: int = 64 * 1024 * 1024
-    max_request_events: int = 500
-    max_request_bytes: int = 512 * 1024
-    retry_budget: float = 60.0
-    shutdown_timeout: float = 5.0
-    auto_events_distinct_id: str = "server"
+    The one schema of the options (shared by the sync and async clients):
+    :class:`ClientOptions`, the delivery policy's settings (`policy_config`)
+    and the README's options table follow it, and tests/test_config.py checks
+    that they do. Adding an option is one line here, its ``ClientOptions``
+    entry and its README row.
+    """
+
+    site_id: str = field(metadata={"check": non_empty_str})
+    api_base: str = _option(DEFAULT_API_BASE, non_empty_str)
+    timeout: float = _option(10.0, positive_seconds)
+    retries: int = _option(2, non_negative_int)
+    batch_enabled: bool = _option(False, unchecked)
+    batch_size: int = _option(50, positive_int)
+    batch_flush_interval: float = _option(5.0, positive_seconds)
+    auto_events: bool = _option(False, unchecked)
+    on_error: ErrorCallback | None = _option(None, callback)  # noqa: RUF009 (a field())
+    debug: bool = _option(False, unchecked)
+    max_cached_users: int = _option(10_000, positive_int)
+    max_queue_size: int = _option(200_000, positive_int)
+    max_queue_bytes: int = _option(64 * 1024 * 1024, positive_int)
+    max_request_events: int = _option(500, positive_int)
+    max_request_bytes: int = _option(512 * 1024, positive_int)
+    retry_budget: float = _option(60.0, seconds)
+    shutdown_timeout: float = _option(5.0, positive_seconds)
+    auto_events_distinct_id: str = _option("server", non_empty_str)
 
     def __post_init__(self) -> None:
-        require_str(self.site_id, "site_id")
-        require_str(self.api_base, "api_base")
-        require_str(self.auto_events_distinct_id, "auto_events_distinct_id")
-        for name in ("timeout", "batch_flush_interval", "retry_budget", "shutdown_timeout"):
-            _positive(name, getattr(self, name), float)
-        for name in (
-            "batch_size",
-            "max_cached_users",
-            "max_queue_size",
-            "max_queue_bytes",
-            "max_request_events",
-            "max_request_bytes",
-        ):
-            _positive(name, getattr(self, name), int)
-        if type(self.retries) is not int or self.retries < 0:
-            raise ValueError(f"retries must be an int >= 0, got {self.retries!r}")
-        if self.on_error is not None and not callable(self.on_error):
-            raise TypeError("on_error must be a callable taking a trodo.DeliveryError")
+        for option in fields(self):
+            option.metadata["check"](option.name, getattr(self, option.name))
+        if self.batch_size > self.max_queue_size:
+            raise ValueError(
+                f"batch_size ({self.batch_size}) must not exceed "
+                f"max_queue_size ({self.max_queue_size})"
+            )
 
 
 def mask(site_id: str) -> str:
     """A site id safe for logs and reprs: never in full."""
     return site_id[:4] + "…" if len(site_id) > 6 else "…"
-
-
-def _positive(name: str, value: object, kind: type) -> None:
-    ok = isinstance(value, int | float) if kind is float else type(value) is int
-    if not ok or isinstance(value, bool) or value <= 0:  # type: ignore[operator]
-        raise ValueError(f"{name} must be a positive {kind.__name__}, got {value!r}")
 
 
 class ClientOptions(TypedDict, total=False):
