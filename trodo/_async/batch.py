@@ -20,8 +20,8 @@ from trodo._async.direct import AsyncSender
 from trodo._async.loop import LoopBinding
 from trodo._async.sessions import async_session
 from trodo._core.answers import Answer, DropReason, Outcome
+from trodo._core.batch_base import BatchDeliveryBase, send_failed, unregistered_sessions
 from trodo._core.batches import Batch, FlushTicket
-from trodo._core.batching import BatchDeliveryBase, send_failed, unregistered_sessions
 from trodo._core.config import Config
 from trodo._core.records import EventRecord
 

@@ -64,7 +64,7 @@ async def sliced_bulk_model(records: list[EventRecord]) -> BulkEvents:
     Encoding a 500-event request at once holds the loop for milliseconds, so
     the events are encoded ``ENCODE_SLICE`` at a time, yielding to the loop
     after each slice; the request's own ``to_dict`` then only collects the
-    results, and what is left in one step is the JSON encoding (``_http``).
+    results, and what is left in one step is the JSON encoding (``trodo._wire.httpx_clients``).
     """
     events: list[Event] = []
     for start in range(0, len(records), ENCODE_SLICE):

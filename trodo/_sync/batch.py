@@ -16,8 +16,8 @@ import time
 import weakref
 
 from trodo._core.answers import Answer, DropReason, Outcome
+from trodo._core.batch_base import BatchDeliveryBase, send_failed, unregistered_sessions
 from trodo._core.batches import Batch
-from trodo._core.batching import BatchDeliveryBase, send_failed, unregistered_sessions
 from trodo._core.config import Config
 from trodo._core.records import EventRecord
 from trodo._sync.direct import Sender

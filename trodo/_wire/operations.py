@@ -57,36 +57,30 @@ def _merged_id(parsed: object) -> str | None:
     return None
 
 
+def _whose(call: Call) -> dict[str, str]:
+    """The fields every identity body starts with: the site, the session, the user."""
+    session = call.session
+    return {
+        "site_id": session.site_id,
+        "session_id": session.session_id,
+        "user_id": call.distinct_id,
+        "distinct_id": call.distinct_id,
+    }
+
+
 def _identify(call: Call) -> IdentifyRequest:
     # The current distinct id linked to the caller's identify_id.
     (identify_id,) = call.args
-    return IdentifyRequest(
-        site_id=call.session.site_id,
-        session_id=call.session.session_id,
-        user_id=call.distinct_id,
-        distinct_id=call.distinct_id,
-        identify_id=identify_id,
-    )
+    return IdentifyRequest(**_whose(call), identify_id=identify_id)
 
 
 def _reset(call: Call) -> ResetRequest:
-    return ResetRequest(
-        site_id=call.session.site_id,
-        session_id=call.session.session_id,
-        user_id=call.distinct_id,
-        distinct_id=call.distinct_id,
-    )
+    return ResetRequest(**_whose(call))
 
 
 def _wallet_address(call: Call) -> WalletAddressRequest:
     (address,) = call.args
-    return WalletAddressRequest(
-        site_id=call.session.site_id,
-        session_id=call.session.session_id,
-        user_id=call.distinct_id,
-        distinct_id=call.distinct_id,
-        wallet_address=address,
-    )
+    return WalletAddressRequest(**_whose(call), wallet_address=address)
 
 
 ENDPOINTS: dict[Operation[Any], Endpoint] = {
