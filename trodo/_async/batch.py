@@ -38,11 +38,6 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
         self._fresh_primitives()
         _live.add(self)
 
-    def after_fork_in_child(self) -> None:
-        """The parent's queue stays the parent's to send: the child starts empty."""
-        super().after_fork_in_child()
-        self._fresh_primitives()
-
     def _fresh_primitives(self) -> None:
         """New asyncio primitives, no task yet."""
         # asyncio primitives bind to the loop that first waits on them.

@@ -12,7 +12,7 @@ import logging
 import random
 import threading
 import time
-from abc import ABC
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
@@ -67,6 +67,12 @@ class BatchDeliveryBase(ABC, Generic[_R]):
         if closed:
             self._policy.close()
             self._stopping = True
+        self._fresh_primitives()
+
+    @abstractmethod
+    def _fresh_primitives(self) -> None:
+        """The driver's own primitives, new: its ``__init__`` calls it after
+        ``super().__init__()``, and a forked child after the new policy."""
 
     @property
     def config(self) -> Config:

@@ -35,11 +35,6 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
         self._fresh_primitives()
         _live.add(self)
 
-    def after_fork_in_child(self) -> None:
-        """The parent's queue stays the parent's to send: the child starts empty."""
-        super().after_fork_in_child()
-        self._fresh_primitives()
-
     def _fresh_primitives(self) -> None:
         """New conditions on the new lock, no thread yet."""
         self._wake = threading.Condition(self._lock)
