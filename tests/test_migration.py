@@ -285,6 +285,8 @@ def test_difference_llm_tracing_prompts_datasets_experiments_raise_a_clear_attri
 def test_difference_the_clients_llm_features_raise_a_clear_attribute_error(
     mock: MockTrodoServer, name: str
 ) -> None:
-    with trodo.TrodoClient(SITE, api_base=mock.url) as client:
-        with pytest.raises(AttributeError, match="not included"):
-            getattr(client, name)
+    with (
+        trodo.TrodoClient(SITE, api_base=mock.url) as client,
+        pytest.raises(AttributeError, match="not included"),
+    ):
+        getattr(client, name)

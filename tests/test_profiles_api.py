@@ -413,3 +413,13 @@ def trodo_answer(body: Any) -> Any:
     from trodo.testing import Answer
 
     return Answer(200, body)
+
+
+def test_every_write_is_defined_once_with_one_wire_entry_and_a_case_here() -> None:
+    from trodo._core.writes import WRITES
+    from trodo._wire.writes import WRITE_ENDPOINTS
+
+    assert list(WRITE_ENDPOINTS) == list(WRITES)
+    names = [write.name for write in WRITES]
+    assert len(set(names)) == len(names) == 22
+    assert {c.operation for c in CASES} | {"users.upsert"} == set(names)

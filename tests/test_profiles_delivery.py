@@ -45,7 +45,7 @@ def _kinds(server: MockTrodoServer) -> list[str]:
 def test_a_profile_write_returns_while_the_server_answers_nothing(
     trodo_server: MockTrodoServer, gate: Gate
 ) -> None:
-    client = trodo_server.client(batch_enabled=True, batch_flush_interval=0.0)
+    client = trodo_server.client(batch_enabled=True, batch_flush_interval=0.01)
     done = threading.Event()
 
     def write() -> None:
@@ -150,7 +150,7 @@ def test_a_413_gives_up_a_single_write_as_too_large_without_splitting(
     assert error.events == ()
     [lost] = error.writes
     assert (lost.operation, lost.distinct_id) == ("people.set", "user_42")
-    assert lost.body["properties"] == {"essay": "x" * 1000}
+    assert lost.arguments["properties"] == {"essay": "x" * 1000}
     assert _kinds(trodo_server) == ["still_delivered"]
     assert client.stats().dropped == {"too_large": 1}
 
@@ -189,7 +189,7 @@ def test_a_full_queue_drops_profile_writes_as_queue_full(
         batch_enabled=True,
         batch_size=1,
         max_queue_size=2,
-        batch_flush_interval=0.0,
+        batch_flush_interval=0.01,
         on_error=errors,
     )
     client.people_set("user_42", {"n": 1})

@@ -25,7 +25,7 @@ BAD_CALLS: list[tuple[str, Call, type[Exception], str]] = [
     ),
     ("set-none", lambda c: c.people_set("u", None), TypeError, "properties must be a mapping"),
     ("set-odd-value", lambda c: c.people_set("u", {"x": object()}), TypeError, "properties['x']"),
-    ("set-int-key", lambda c: c.people_set("u", {1: "x"}), TypeError, "property keys must be str"),
+    ("set-int-key", lambda c: c.people_set("u", {1: "x"}), TypeError, "keys must be str"),
     ("set_once-not-a-mapping", lambda c: c.people_set_once("u", "plan"), TypeError, "properties"),
     ("unset-empty-list", lambda c: c.people_unset("u", []), ValueError, "keys"),
     ("unset-empty-key", lambda c: c.people_unset("u", ""), ValueError, "keys"),

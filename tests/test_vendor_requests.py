@@ -6,12 +6,15 @@ mock server, which checks every request with trodo.testing's spec checker.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 from trodo.testing._spec import spec_paths
 
 from .trodo_payloads import PROFILE_PREFIXES
-from .vendor.sdk import VendorRun, run_vendor_driver
+from .vendor.sdk import VendorRun, run_driver, run_vendor_driver
 
 PROFILE_PATHS = sorted(p for p in spec_paths() if p.startswith(PROFILE_PREFIXES))
 
@@ -71,3 +74,18 @@ def test_the_vendor_returns_the_servers_json_from_each_profile_write(
     # What "return types" in the README's migration table compares against.
     assert vendor_run.returned["people.set"] == {"success": True}
     assert vendor_run.returned["users.upsert"] == {"success": True}
+
+
+def test_the_same_vendor_code_run_with_this_sdk_sends_the_same_profile_requests(
+    vendor_run: VendorRun,
+) -> None:
+    # The driver is code written for trodo-python; here it runs unchanged on this SDK.
+    ours = run_driver(Path(sys.executable))
+    assert ours.version != "2.26.2"
+    assert [r for r in ours.requests if not r.valid] == []
+
+    def writes(run: VendorRun) -> list[object]:
+        return [r.profile_update for r in run.requests if r.profile_update is not None]
+
+    assert len(writes(vendor_run)) == 45
+    assert writes(ours) == writes(vendor_run)

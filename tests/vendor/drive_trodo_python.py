@@ -1,8 +1,10 @@
-"""Run by the vendor SDK's own venv (trodo-python 2.26.2): every profile, group and
-upsert call in each of its public forms, against the API base given as argv[1].
+"""Every profile, group and upsert call in each of the vendor's public forms, written as
+code for trodo-python 2.26.2, against the API base given as argv[1].
 
-It prints one JSON line: the vendor's version and what each call returned.
-It must never import this project's trodo: run it with ``python -I``.
+Run by the vendor SDK's own venv (with ``python -I``, so it never imports this
+project's trodo), and by this project's venv, unchanged: the same code, the
+same requests. It prints one JSON line: the SDK's version and what each
+call returned.
 """
 
 from __future__ import annotations
@@ -83,7 +85,7 @@ def main(api_base: str, site_id: str) -> None:
 
     trodo.flush()
     trodo.shutdown()
-    print(json.dumps({"version": trodo.__version__, "returned": returned}))
+    print(json.dumps({"version": trodo.__version__, "returned": returned}, default=repr))
 
 
 if __name__ == "__main__":

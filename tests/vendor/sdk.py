@@ -62,7 +62,11 @@ class VendorRun:
 
 def run_vendor_driver() -> VendorRun:
     """Drive every profile, group and upsert call of the vendor SDK against a mock server."""
-    python = vendor_python()
+    return run_driver(vendor_python())
+
+
+def run_driver(python: Path) -> VendorRun:
+    """The vendor-style driver run by ``python`` (the vendor's venv, or ours)."""
     env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"  # requests reads proxies from env
     with MockTrodoServer() as server:
@@ -76,6 +80,8 @@ def run_vendor_driver() -> VendorRun:
         )
         requests = server.requests
     if result.returncode != 0:
-        raise AssertionError(f"vendor driver failed ({result.returncode}):\n{result.stderr}")
+        raise AssertionError(
+            f"driver failed under {python} ({result.returncode}):\n{result.stderr}"
+        )
     report = json.loads(result.stdout.strip().splitlines()[-1])
     return VendorRun(report["version"], requests, report["returned"])

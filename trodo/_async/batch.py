@@ -20,10 +20,19 @@ from trodo._async.direct import AsyncSender
 from trodo._async.loop import LoopBinding
 from trodo._async.sessions import async_session
 from trodo._core.answers import Answer, DropReason, Outcome
-from trodo._core.batch_base import BatchDeliveryBase, send_failed, unregistered_sessions
+from trodo._core.batch_base import (
+    BatchDeliveryBase,
+    Item,
+    batch_events,
+    batch_write,
+    send_failed,
+    unregistered_sessions,
+)
 from trodo._core.batches import Batch, FlushTicket
 from trodo._core.config import Config
 from trodo._core.records import EventRecord
+from trodo._core.write_results import WriteOutcome
+from trodo._core.writes import WriteRecord
 
 logger = logging.getLogger("trodo")
 _live: weakref.WeakSet[AsyncBatchDelivery] = weakref.WeakSet()
@@ -68,6 +77,15 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
             else:
                 self._binding.call_soon(self._poke)
         self._report_refusal(admission)
+
+    async def write(self, record: WriteRecord) -> WriteOutcome:
+        """Queue one profile write (on the loop), in order with the events; awaits nothing."""
+        with self._lock:
+            admission, outcome = self._queue_write(record)
+        if admission.wake or (self._task is None and not self._stopping):
+            self._poke()
+        self._report_refusal(admission, record)
+        return outcome
 
     async def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything queued before the call is delivered or given up."""
@@ -149,15 +167,19 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
         except TimeoutError:
             pass
 
-    async def _send(self, batch: Batch[EventRecord]) -> Answer:
-        """One attempt: register the batch's new sessions, then post the events."""
+    async def _send(self, batch: Batch[Item]) -> Answer:
+        """One attempt: a write alone; else register the batch's new sessions, then
+        post the events."""
         transport = self._sender.transport
         try:
+            write = batch_write(batch)
+            if write is not None:
+                return (await transport.send_write(write))[0]
             for session in unregistered_sessions(batch):
                 answer = await async_session(session).register_once(transport.register_session)
                 if answer.outcome is not Outcome.OK:
                     return self._unposted_attempt(answer)
-            return await transport.send_events(batch.items)
+            return await transport.send_events(batch_events(batch))
         except Exception as exc:
             return send_failed(exc)
 

@@ -21,6 +21,8 @@ from trodo._core.operations import Call
 from trodo._core.records import EventRecord
 from trodo._core.sending import DirectDeliveryBase, Flow, Retrier, SenderBase
 from trodo._core.sessions import Session
+from trodo._core.write_results import WriteOutcome
+from trodo._core.writes import WriteRecord
 
 if TYPE_CHECKING:
     from trodo._async.transport import AsyncTransport
@@ -97,6 +99,19 @@ class AsyncDirectDelivery(DirectDeliveryBase[AsyncSender]):
         async def attempt() -> tuple[Answer, None]:
             self._count_attempt()
             return await self._sender.transport.send_event(record), None
+
+        return attempt
+
+    async def write(self, record: WriteRecord) -> WriteOutcome:
+        """Send one profile write now, awaited with retries; a failure is reported."""
+        flow, refused = self._write_flow(record)
+        answer, value = await drive(flow, self._sender.retrier)
+        return self._write_outcome(answer, value, refused)
+
+    def _write_attempt(self, record: WriteRecord) -> AsyncAttempt:
+        async def attempt() -> tuple[Answer, Any]:
+            self._count_attempt()
+            return await self._sender.transport.send_write(record)
 
         return attempt
 

@@ -3,7 +3,9 @@
 The application only validates, stamps and queues (``submit``); the driver's
 background thread (``trodo._sync.batch``) or task (``trodo._async.batch``)
 registers new sessions, posts /api/events/bulk, and feeds every answer back
-to the policy, which decides what happens next.
+to the policy, which decides what happens next. Profile, group and upsert
+writes wait in the same queue, in call order with the events, and go one
+request each (they have no bulk form): `batch_write` tells such a batch.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from typing import Any, Generic, TypeVar
+from dataclasses import replace
+from typing import Any, Generic, TypeVar, cast
 
 from trodo._core.answers import Answer, DropReason, Outcome
 from trodo._core.batches import Admission, Batch, Drop, policy_config
@@ -24,9 +27,18 @@ from trodo._core.policy import DeliveryPolicy
 from trodo._core.records import EventRecord
 from trodo._core.sending import SenderBase
 from trodo._core.sessions import Session
+from trodo._core.write_results import WriteOutcome, WriteStatus
+from trodo._core.writes import WriteRecord
 
 logger = logging.getLogger("trodo")
 _R = TypeVar("_R", bound=SenderBase[Any])
+
+Item = EventRecord | WriteRecord
+"""What the queue holds: events, and profile writes in their place among them."""
+
+
+def _is_write(item: Item) -> bool:
+    return type(item) is WriteRecord
 
 
 class BatchDeliveryBase(ABC, Generic[_R]):
@@ -39,7 +51,7 @@ class BatchDeliveryBase(ABC, Generic[_R]):
     def __init__(self, config: Config, sender: _R) -> None:
         self._config = config
         self._sender = sender
-        self._policy_config = policy_config(config)
+        self._policy_config = replace(policy_config(config), alone=_is_write)
         self._fresh_policy()
 
     def _fresh_policy(self) -> None:
@@ -48,9 +60,7 @@ class BatchDeliveryBase(ABC, Generic[_R]):
         The drivers make their own primitives after it, in their ``__init__``
         and ``after_fork_in_child``.
         """
-        self._policy: DeliveryPolicy[EventRecord] = DeliveryPolicy(
-            self._policy_config, random.random
-        )
+        self._policy: DeliveryPolicy[Item] = DeliveryPolicy(self._policy_config, random.random)
         self._lock = threading.Lock()
         self._stopping = False
         # Attempts that stopped at a failed session registration: the policy
@@ -85,12 +95,19 @@ class BatchDeliveryBase(ABC, Generic[_R]):
             drops = self._policy.drain(DropReason.SHUTDOWN, detail)
         self._report(drops)
 
-    def _admit(self, record: EventRecord) -> Admission:
+    def _admit(self, record: Item) -> Admission:
         """Offer ``record`` to the policy (with the lock held)."""
         return self._policy.add(record, record.size, time.monotonic())
 
-    def _report_refusal(self, admission: Admission) -> None:
-        """Say the first refusal of an episode (the policy counts each event)."""
+    def _queue_write(self, record: WriteRecord) -> tuple[Admission, WriteOutcome]:
+        """Queue a write (with the lock held); what the caller is told of it."""
+        admission = self._admit(record)
+        if admission.accepted:
+            return admission, (WriteStatus.QUEUED, None, None)
+        return admission, (WriteStatus.DROPPED, admission.reason, None)
+
+    def _report_refusal(self, admission: Admission, item: Item | None = None) -> None:
+        """Say the first refusal of an episode (the policy counts each item)."""
         if admission.accepted or not admission.first_of_episode:
             return
         if admission.reason is DropReason.SHUTDOWN:
@@ -102,11 +119,20 @@ class BatchDeliveryBase(ABC, Generic[_R]):
                 "until it drains to half"
             )
         reason = admission.reason or DropReason.QUEUE_FULL
-        self._sender.reporter.events_failed(reason, detail, [], count=1)
+        if isinstance(item, WriteRecord):
+            self._sender.reporter.writes_failed(reason, detail, [item])
+        else:
+            self._sender.reporter.events_failed(reason, detail, [], count=1)
 
-    def _report(self, drops: list[Drop[EventRecord]]) -> None:
+    def _report(self, drops: list[Drop[Item]]) -> None:
+        reporter = self._sender.reporter
         for drop in drops:
-            self._sender.reporter.events_failed(drop.reason, drop.detail, drop.items)
+            events = [i for i in drop.items if isinstance(i, EventRecord)]
+            if events:
+                reporter.events_failed(drop.reason, drop.detail, events)
+            writes = [i for i in drop.items if isinstance(i, WriteRecord)]
+            if writes:
+                reporter.writes_failed(drop.reason, drop.detail, writes)
 
     def _unposted_attempt(self, answer: Answer) -> Answer:
         """A batch stopped at a failed session registration (only the sender calls it)."""
@@ -127,11 +153,22 @@ class BatchDeliveryBase(ABC, Generic[_R]):
         )
 
 
-def unregistered_sessions(batch: Batch[EventRecord]) -> Iterator[Session]:
-    """The sessions a batch needs registered first, each checked as its turn comes."""
+def unregistered_sessions(batch: Batch[Item]) -> Iterator[Session]:
+    """The sessions a batch of events needs registered first, each checked as its turn comes."""
     for record in batch.items:
-        if not record.session.registered:
+        if isinstance(record, EventRecord) and not record.session.registered:
             yield record.session
+
+
+def batch_write(batch: Batch[Item]) -> WriteRecord | None:
+    """The write a batch is (a write is always a batch of its own), else None."""
+    first = batch.items[0]
+    return first if isinstance(first, WriteRecord) else None
+
+
+def batch_events(batch: Batch[Item]) -> list[EventRecord]:
+    """The events of a batch that is not a write (no copy: batches are never mixed)."""
+    return cast(list[EventRecord], batch.items)
 
 
 def send_failed(exc: Exception) -> Answer:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 from array import array
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from trodo._core.answers import DropReason
 from trodo._core.config import Config, positive_int, positive_seconds, seconds
@@ -38,6 +39,8 @@ class PolicyConfig:
     - ``retry_budget=60.0``: each batch keeps retrying for a minute after its
       first failure, which rides out restarts and short outages (a 5-second
       outage costs nothing) without holding memory for ever.
+    - ``alone=None``: which items go in a request of their own (profile
+      writes, which have no bulk form); None: none.
     """
 
     batch_size: int = 50
@@ -50,6 +53,7 @@ class PolicyConfig:
     backoff_cap: float = DEFAULT_BACKOFF_CAP
     max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
     retry_budget: float = 60.0
+    alone: Callable[[Any], bool] | None = None
 
     def __post_init__(self) -> None:
         # The client's options' own checks (trodo._core.config), so the two agree.
@@ -92,6 +96,31 @@ def policy_config(config: Config) -> PolicyConfig:
         max_queue_bytes=config.max_queue_bytes,
         retry_budget=config.retry_budget,
     )
+
+
+def request_span(
+    items: Sequence[T], sizes: array[int], off: int, config: PolicyConfig
+) -> tuple[int, int]:
+    """How many queued items from ``off`` the next request carries, and their bytes.
+
+    As many as fit in ``max_request_events`` and ``max_request_bytes``; the
+    first always goes, even when it alone is over the byte limit. An item
+    that must go alone (``config.alone``) is a request of its own.
+    """
+    alone = config.alone
+    limit = min(len(items) - off, config.max_request_events)
+    count = nbytes = 0
+    for size in sizes[off : off + limit]:
+        if count and (
+            nbytes + size > config.max_request_bytes
+            or (alone is not None and alone(items[off + count]))
+        ):
+            break
+        nbytes += size
+        count += 1
+        if alone is not None and alone(items[off]):
+            break
+    return count, nbytes
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,17 @@ class LostEvent:
     """Epoch seconds of the call (or the caller's own timestamp)."""
 
 
+@dataclass(frozen=True, slots=True)
+class LostWrite:
+    """A profile, group or upsert write Trodo did not receive, as it was called."""
+
+    operation: str
+    """e.g. "people.set", "groups.profile.union", "users.upsert"."""
+    distinct_id: str
+    arguments: dict[str, Any]
+    """Its checked arguments by name, e.g. ``{"properties": {"plan": "pro"}}``."""
+
+
 class DeliveryError(Exception):
     """Passed to ``on_error`` when something could not be delivered; never raised at you.
 
@@ -40,21 +51,25 @@ class DeliveryError(Exception):
         detail: str,
         events: tuple[LostEvent, ...] = (),
         count: int | None = None,
+        writes: tuple[LostWrite, ...] = (),
     ) -> None:
         self.reason = reason
         """Why: gave_up, rejected, too_large, unauthorized, queue_full or shutdown."""
         self.operation = operation
-        """What failed: "track", "register_session", "identify", "reset" or "wallet_address"."""
+        """What failed: "track", "register_session", "identify", "reset", "wallet_address",
+        or a profile write ("people.set", "groups.add_group", "users.upsert", ...)."""
         self.detail = detail
         """The last answer or fault, e.g. "HTTP 503" or "ConnectTimeout"."""
         self.events = events
         """The events given up (empty for identify, reset and wallet address)."""
-        self.count = len(events) if count is None else count
-        """How many events were given up (queue_full counts without keeping them)."""
+        self.writes = writes
+        """The profile, group or upsert writes given up (empty for the others)."""
+        self.count = len(events) + len(writes) if count is None else count
+        """How many events or writes were given up (queue_full counts without keeping them)."""
         super().__init__(self._message())
 
     def _message(self) -> str:
-        what = f"{self.count} event(s)" if self.count else self.operation
+        what = f"{self.count} event(s)" if self.count and not self.writes else self.operation
         return f"trodo could not deliver {what}: {self.reason} ({self.detail})"
 
 
@@ -63,7 +78,10 @@ ErrorCallback = Callable[[DeliveryError], None]
 
 @dataclass(frozen=True, slots=True)
 class Stats:
-    """Delivery counters of one client, from :meth:`TrodoClient.stats`."""
+    """Delivery counters of one client, from :meth:`TrodoClient.stats`.
+
+    A profile, group or upsert write counts as one, beside the events.
+    """
 
     sent: int = 0
     """Events Trodo accepted."""

@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from trodo._core.answers import Answer, Outcome
 from trodo._core.sessions import Session
-from trodo._core.validation import require_str
+from trodo._core.validation import require_distinct_id, require_str
 
 __all__ = ["IDENTIFY", "OPERATIONS", "RESET", "WALLET_ADDRESS", "Call", "IdentifyResult", "Reply"]
 
@@ -95,7 +95,7 @@ class Call:
 
 IDENTIFY: Operation[IdentifyResult] = Operation(
     "identify",
-    check=lambda identify_id: (require_str(identify_id, "identify_id"),),
+    check=lambda identify_id: (require_distinct_id(identify_id, "identify_id"),),
     result=lambda reply: IdentifyResult(reply.ok, reply.distinct_id, reply.merged),
     follows_merge=True,
 )

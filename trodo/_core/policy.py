@@ -33,7 +33,8 @@ The rules:
   trigger: when more events wait (a burst, or a backlog after an outage) one
   request carries as many as fit in ``max_request_events`` and
   ``max_request_bytes``. An event larger than ``max_request_bytes`` on its own
-  still goes, alone (the server may then answer 413). A flush ticket or
+  still goes, alone (the server may then answer 413), and so does an item
+  the settings' ``alone`` names (a profile write). A flush ticket or
   `DeliveryPolicy.close` makes the covered events due at once.
 * One request at a time, in order. Events are delivered in the order they
   were added, also across retries and splits.
@@ -86,6 +87,7 @@ from trodo._core.batches import (
     FlushTicket,
     PolicyConfig,
     PolicyStats,
+    request_span,
 )
 from trodo._core.retry import batch_retry_at
 
@@ -326,17 +328,9 @@ class DeliveryPolicy(Generic[T]):
 
     def _take(self) -> Batch[T]:
         off = self._off
-        limit = min(self._queued(), self._config.max_request_events)
-        max_bytes = self._config.max_request_bytes
-        sizes = self._sizes[off : off + limit]
-        count = nbytes = 0
-        for size in sizes:
-            # The first event always goes, even when it alone is over the limit.
-            if count and nbytes + size > max_bytes:
-                break
-            nbytes += size
-            count += 1
-        batch = Batch(self._items[off : off + count], sizes[:count], self._head, nbytes)
+        count, nbytes = request_span(self._items, self._sizes, off, self._config)
+        sizes = self._sizes[off : off + count]
+        batch = Batch(self._items[off : off + count], sizes, self._head, nbytes)
         self._off += count
         self._head += count
         self._out_count += count

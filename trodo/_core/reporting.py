@@ -9,8 +9,9 @@ from collections.abc import Sequence
 
 from trodo._core.answers import DROP_REASONS, Answer, DropReason
 from trodo._core.config import mask
-from trodo._core.errors import DeliveryError, ErrorCallback, LostEvent
+from trodo._core.errors import DeliveryError, ErrorCallback, LostEvent, LostWrite
 from trodo._core.records import EventRecord
+from trodo._core.writes import WriteRecord
 
 logger = logging.getLogger("trodo")
 
@@ -58,6 +59,15 @@ class Reporter:
     ) -> None:
         """Report events given up (``count`` when the records were not kept)."""
         self.report(DeliveryError(reason, "track", detail, lost(records), count or len(records)))
+
+    def writes_failed(
+        self, reason: DropReason, detail: str, records: Sequence[WriteRecord]
+    ) -> None:
+        """Report profile, group or upsert writes given up: one report each, as each
+        names its own operation."""
+        for r in records:
+            lost_write = LostWrite(r.write.name, r.distinct_id, r.arguments())
+            self.report(DeliveryError(reason, r.write.name, detail, writes=(lost_write,)))
 
     def answer_failed(self, operation: str, answer: Answer) -> None:
         """Report a request (identify, reset, ...) that failed for good."""

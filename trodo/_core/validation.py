@@ -42,6 +42,35 @@ def require_str(value: object, name: str) -> str:
     return value
 
 
+def require_distinct_id(value: object, name: str = "distinct_id") -> str:
+    """A distinct id: a non-empty str, or an int (not a bool) as its decimal string.
+
+    The vendor's SDK takes an int (Django's ``request.user.pk``); it is the
+    same user as its string.
+    """
+    if type(value) is int:
+        return str(value)
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise TypeError(f"{name} must be a non-empty str (or an int), got {type(value).__name__}")
+    return require_str(value, name)
+
+
+def wallet_argument(address: object, wallet_addr: object) -> object:
+    """``wallet_address``'s one argument, by our name (``address``) or the vendor's
+    (``wallet_addr=``); both or neither is a TypeError."""
+    if (address is None) == (wallet_addr is None):
+        which = "both" if address is not None else "neither"
+        raise TypeError(
+            f"wallet_address() takes the address once, as address or wallet_addr=; got {which}"
+        )
+    return address if address is not None else wallet_addr
+
+
+def json_copy(value: object, path: str) -> Any:
+    """``value`` copied into plain JSON values by the rules above (``path`` names it in errors)."""
+    return _convert(value, path, 1)[0]
+
+
 def require_severity(severity: object) -> str:
     """Check a capture_error severity."""
     if severity not in SEVERITIES:

@@ -16,10 +16,19 @@ import time
 import weakref
 
 from trodo._core.answers import Answer, DropReason, Outcome
-from trodo._core.batch_base import BatchDeliveryBase, send_failed, unregistered_sessions
+from trodo._core.batch_base import (
+    BatchDeliveryBase,
+    Item,
+    batch_events,
+    batch_write,
+    send_failed,
+    unregistered_sessions,
+)
 from trodo._core.batches import Batch
 from trodo._core.config import Config
 from trodo._core.records import EventRecord
+from trodo._core.write_results import WriteOutcome
+from trodo._core.writes import WriteRecord
 from trodo._sync.direct import Sender
 from trodo._sync.sessions import threaded_session
 
@@ -53,6 +62,17 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
                 self._wake.notify()
         if not admission.accepted:
             self._report_refusal(admission)
+
+    def write(self, record: WriteRecord) -> WriteOutcome:
+        """Queue one profile write, in order with the events; returns at once."""
+        with self._lock:
+            admission, outcome = self._queue_write(record)
+            if admission.wake:
+                if self._thread is None:
+                    self._start_thread()
+                self._wake.notify()
+        self._report_refusal(admission, record)
+        return outcome
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything queued before the call is delivered or given up."""
@@ -123,15 +143,19 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
             with self._lock:
                 self._settled.notify_all()
 
-    def _send(self, batch: Batch[EventRecord]) -> Answer:
-        """One attempt: register the batch's new sessions, then post the events."""
+    def _send(self, batch: Batch[Item]) -> Answer:
+        """One attempt: a write alone; else register the batch's new sessions, then
+        post the events."""
         transport = self._sender.transport
         try:
+            write = batch_write(batch)
+            if write is not None:
+                return transport.send_write(write)[0]
             for session in unregistered_sessions(batch):
                 answer = threaded_session(session).ensure_registered(transport.register_session)
                 if answer.outcome is not Outcome.OK:
                     return self._unposted_attempt(answer)
-            return transport.send_events(batch.items)
+            return transport.send_events(batch_events(batch))
         except Exception as exc:
             return send_failed(exc)
 

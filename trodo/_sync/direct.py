@@ -16,6 +16,8 @@ from trodo._core.operations import Call
 from trodo._core.records import EventRecord
 from trodo._core.sending import Attempt, DirectDeliveryBase, Flow, Retrier, SenderBase
 from trodo._core.sessions import Session
+from trodo._core.write_results import WriteOutcome
+from trodo._core.writes import WriteRecord
 from trodo._sync.sessions import threaded_session
 
 if TYPE_CHECKING:
@@ -75,6 +77,19 @@ class DirectDelivery(DirectDeliveryBase[Sender]):
         def attempt() -> tuple[Answer, None]:
             self._count_attempt()
             return self._sender.transport.send_event(record), None
+
+        return attempt
+
+    def write(self, record: WriteRecord) -> WriteOutcome:
+        """Send one profile write now, with retries; a failure is reported, never raised."""
+        flow, refused = self._write_flow(record)
+        answer, value = drive(flow, self._sender.retrier)
+        return self._write_outcome(answer, value, refused)
+
+    def _write_attempt(self, record: WriteRecord) -> Attempt:
+        def attempt() -> tuple[Answer, Any]:
+            self._count_attempt()
+            return self._sender.transport.send_write(record)
 
         return attempt
 

@@ -40,15 +40,18 @@ _R = TypeVar("_R")
 def classify_error(exc: Exception, last: httpx.Response | None) -> Answer:
     """What a raised exception means: network faults are transient.
 
-    Two generator limitations surface as exceptions although the server did
-    answer: a 2xx body that is not JSON (json.JSONDecodeError), and a status
+    Generator limitations surface as exceptions although the server did
+    answer: a 2xx body that is not JSON (json.JSONDecodeError) or not of the
+    documented shape (TypeError, KeyError, ...), and a status
     outside http.HTTPStatus such as Cloudflare's 520
     (openapi-python-client issue #1442). The response hook kept the answer,
     so it is classified by its status like any other.
     """
     if isinstance(exc, httpx.TransportError):
         return Answer(Outcome.RETRY, detail=f"{type(exc).__name__}: {exc}".rstrip(": "))
-    if isinstance(exc, ValueError) and last is not None:
+    if last is not None:
+        # Also a 2xx answer whose JSON the generated parser could not read
+        # (e.g. an upsert answer of an unexpected shape): it was accepted.
         return classify(last.status_code, last.headers, last.content)
     # Anything else (a bug, an invalid URL): retrying cannot help.
     return Answer(Outcome.REJECTED, detail=f"{type(exc).__name__}: {exc}")
