@@ -118,3 +118,16 @@ def test_wait_for_profile_updates_returns_once_enough_arrived(
     assert update.operation == "groups.remove_group"
     with pytest.raises(TimeoutError, match="for 2 profile updates, got 1"):
         server.wait_for_profile_updates(2, timeout=0.2)
+
+
+def test_the_readme_example_of_a_profile_write_under_the_fixture(
+    trodo_server: MockTrodoServer,
+) -> None:
+    client = trodo_server.client()
+    client.people_set("user_42", {"plan": "pro"})
+    assert trodo_server.profile_updates == [
+        ProfileUpdate(
+            "people.set",
+            {"siteId": trodo_server.site_id, "userId": "user_42", "properties": {"plan": "pro"}},
+        )
+    ]

@@ -89,3 +89,40 @@ def test_the_same_vendor_code_run_with_this_sdk_sends_the_same_profile_requests(
 
     assert len(writes(vendor_run)) == 45
     assert writes(ours) == writes(vendor_run)
+
+
+_EDGES = """
+import sys, trodo
+trodo.init(sys.argv[1], api_base=sys.argv[2], auto_instrument=False)
+trodo.for_user(42).people.set({"plan": "pro"})
+trodo.for_user("user_1").capture_error(ValueError("raised earlier"))
+trodo.shutdown()
+"""
+
+
+def test_the_vendor_sends_int_distinct_ids_as_numbers_and_no_stack_outside_except(
+    vendor_run: VendorRun,
+) -> None:
+    # Rows of the README's migration table, shown on the vendor's own code.
+    import os
+    import subprocess
+
+    from trodo.testing import MockTrodoServer
+
+    from .vendor.sdk import RUN_TIMEOUT, vendor_python
+
+    env = {"PATH": os.environ.get("PATH", ""), "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+    with MockTrodoServer() as server:
+        subprocess.run(
+            [str(vendor_python()), "-I", "-c", _EDGES, server.site_id, server.url],
+            check=True,
+            timeout=RUN_TIMEOUT,
+            env=env,
+            capture_output=True,
+        )
+        bodies = {r.path: r.json for r in server.requests}
+    assert bodies["/api/sdk/people/set"]["userId"] == 42  # a JSON number: the spec says string
+    assert any("userId" in v.message for v in server.violations)
+    # Outside an except block the vendor's stack is traceback.format_exc()'s "NoneType: None".
+    error = bodies["/api/events"]["custom_properties"]
+    assert error["stack"].startswith("NoneType: None")
