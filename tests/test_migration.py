@@ -290,3 +290,11 @@ def test_difference_the_clients_llm_features_raise_a_clear_attribute_error(
         pytest.raises(AttributeError, match="not included"),
     ):
         getattr(client, name)
+
+
+def test_difference_identify_of_a_cached_user_is_sent(mock: MockTrodoServer) -> None:
+    with trodo.TrodoClient(SITE, api_base=mock.url) as client:
+        client.for_user("db_user_1001").track("visited")
+        client.identify("db_user_1001")  # the vendor returns the cached context, sending nothing
+        client.identify("db_user_1001")
+    assert [i["identifyId"] for i in mock.identifies] == ["db_user_1001", "db_user_1001"]
