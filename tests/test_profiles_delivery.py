@@ -169,15 +169,18 @@ def test_a_rejected_batched_write_is_reported_and_the_rest_delivered(
     assert [u.operation for u in trodo_server.profile_updates] == ["people.set"]
 
 
+@pytest.mark.parametrize("batched", [False, True], ids=["direct", "batched"])
 def test_a_write_after_shutdown_is_dropped_reported_and_never_raises(
-    trodo_server: MockTrodoServer,
+    trodo_server: MockTrodoServer, batched: bool
 ) -> None:
     errors = ErrorLog()
-    client = trodo_server.client(batch_enabled=True, on_error=errors)
+    client = trodo_server.client(batch_enabled=batched, on_error=errors)
     client.shutdown()
     result = client.people_set("user_42", {"plan": "pro"})
     assert (result.status, result.reason) == ("dropped", "shutdown")
     assert errors.reasons() == ["shutdown"]
+    assert errors.errors[0].operation == "people.set"
+    assert "after shutdown()" in errors.errors[0].detail
     assert trodo_server.requests == []
 
 

@@ -111,12 +111,13 @@ class BatchDeliveryBase(ABC, Generic[_R]):
         if admission.accepted or not admission.first_of_episode:
             return
         if admission.reason is DropReason.SHUTDOWN:
-            detail = "tracked after shutdown(); this and later events are dropped"
+            done = "written" if isinstance(item, WriteRecord) else "tracked"
+            detail = f"{done} after shutdown(); this and later events and writes are dropped"
         else:
             detail = (
                 f"the queue is full (max_queue_size={self._config.max_queue_size}, "
-                f"max_queue_bytes={self._config.max_queue_bytes}); new events are dropped "
-                "until it drains to half"
+                f"max_queue_bytes={self._config.max_queue_bytes}); new events and writes "
+                "are dropped until it drains to half"
             )
         reason = admission.reason or DropReason.QUEUE_FULL
         if isinstance(item, WriteRecord):

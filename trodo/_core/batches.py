@@ -108,6 +108,8 @@ def request_span(
     that must go alone (``config.alone``) is a request of its own.
     """
     alone = config.alone
+    if alone is not None and alone(items[off]):
+        return 1, sizes[off]
     limit = min(len(items) - off, config.max_request_events)
     count = nbytes = 0
     for size in sizes[off : off + limit]:
@@ -118,8 +120,6 @@ def request_span(
             break
         nbytes += size
         count += 1
-        if alone is not None and alone(items[off]):
-            break
     return count, nbytes
 
 

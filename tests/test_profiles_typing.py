@@ -1,0 +1,39 @@
+"""Typed code gets precise types from the profile, group and upsert API (mypy --strict)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+CHECKED = Path(__file__).parent / "typing" / "profiles_typed.py"
+
+
+def _mypy(path: Path, cache: Path) -> subprocess.CompletedProcess[str]:
+    # The project's mypy settings (pyproject.toml: generated/ on the path, strict).
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=ROOT,
+    )
+
+
+def test_the_profile_api_is_precisely_typed_for_both_clients(tmp_path: Path) -> None:
+    result = _mypy(CHECKED, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_wrong_expectation_fails_the_check(tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong.py"
+    wrong.write_text(
+        "from typing import assert_type\nimport trodo\n\n"
+        "def f(c: trodo.TrodoClient) -> None:\n"
+        "    assert_type(c.people_set('u', {}), dict)\n"
+    )
+    result = _mypy(wrong, tmp_path / "cache")
+    assert result.returncode == 1
+    assert 'Expression is of type "WriteResult"' in result.stdout
