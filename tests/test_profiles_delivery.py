@@ -304,3 +304,22 @@ def test_a_write_queued_before_a_merge_keeps_the_id_it_was_made_for(
             {"siteId": client.site_id, "userId": "db_user_1001", "properties": {"plan": "pro"}},
         ),
     ]
+
+
+def test_the_async_client_queues_writes_in_call_order_with_the_events(
+    trodo_server: MockTrodoServer,
+) -> None:
+    import asyncio
+
+    async def scenario() -> None:
+        async with trodo.AsyncTrodoClient(
+            trodo_server.site_id, api_base=trodo_server.url, **QUIET
+        ) as client:
+            user = client.for_user("user_42")
+            await user.track("signed_up")
+            assert (await user.people.set({"plan": "pro"})).status == "queued"
+            await user.track("upgraded")
+            assert await client.flush(PATIENCE)
+
+    asyncio.run(scenario())
+    assert _kinds(trodo_server) == ["signed_up", "people.set", "upgraded"]

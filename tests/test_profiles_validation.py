@@ -263,3 +263,18 @@ def test_a_distinct_id_that_is_not_str_or_int_is_refused(
             client.for_user(bad)  # type: ignore[arg-type]
         with pytest.raises(TypeError, match="distinct_id"):
             client.track(bad, "e")  # type: ignore[arg-type]
+
+
+def test_the_async_client_takes_int_distinct_ids_too(server: MockTrodoServer) -> None:
+    server.clear()
+
+    async def scenario() -> None:
+        async with trodo.AsyncTrodoClient(server.site_id, api_base=server.url) as client:
+            assert client.for_user(42) is client.for_user("42")
+            await client.people_set(42, {"a": 1})
+            await client.upsert_user(43)
+            await client.track(44, "e")
+
+    asyncio.run(scenario())
+    assert [u.user_id for u in server.profile_updates] == ["42", "43"]
+    assert server.events[0]["user_id"] == "44"
