@@ -4,7 +4,8 @@ Each test opens the page of a fresh mock server, then sends through the SDK
 (``trodo.TrodoClient(site_id, api_base=server.url)``) and by hand (httpx), and
 waits for what the page shows, without reloading it. One browser serves the
 module. The system's Chromium and chromedriver are used (``.ci/run`` installs
-them); where they are missing the tests skip.
+them); where they are missing the tests skip, unless TRODO_TEST_REQUIRE_BROWSER
+is set (CI sets it), which makes them fail.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ def _missing_browser() -> str | None:
 def browser() -> Iterator[Any]:
     """One headless Chromium for the module, from the system's packages; nothing downloaded."""
     missing = _missing_browser()
+    if missing and os.environ.get("TRODO_TEST_REQUIRE_BROWSER"):
+        pytest.fail(f"{missing}; TRODO_TEST_REQUIRE_BROWSER is set (.ci/run sets it)")
     if missing:
         pytest.skip(missing)
     options = webdriver.ChromeOptions()
@@ -228,6 +231,12 @@ def test_violation_is_highlighted_with_its_reason(
     page: Page, server: MockTrodoServer, client: trodo.TrodoClient
 ) -> None:
     _send_a_realistic_session(client)
+    server.fail_next(status=503)
+    httpx.post(
+        server.url + "/api/events",
+        json=payloads.event("refused"),
+        headers={"X-Trodo-Site-Id": SITE},
+    )
     _send_a_violation(server)
     expected = len(server.requests)
 
@@ -235,13 +244,18 @@ def test_violation_is_highlighted_with_its_reason(
 
     [bad] = [card for card in cards if "is-violation" in (card.get_attribute("class") or "")]
     assert cards[0] == bad  # the latest
+    # A scripted fault is no violation: marked with the fault and the verdict instead.
+    refused = cards[1]
+    assert "is-violation" not in (refused.get_attribute("class") or "")
+    assert refused.find_element(By.CSS_SELECTOR, ".fault").text == "scripted 503 · not accepted"
+    assert refused.find_element(By.CSS_SELECTOR, ".badge").text == "503"
     reason = bad.find_element(By.CSS_SELECTOR, ".violation-reason")
     assert reason.is_displayed()
     assert "VIOLATION" in reason.text
     assert "body: 'event_type' is a required property" in reason.text
     assert bad.find_element(By.CSS_SELECTOR, ".badge").text == "400"
     # Drawn differently from an accepted request, not only named differently.
-    ok = cards[1]
+    ok = cards[2]
     style = "return getComputedStyle(arguments[0]).borderLeftColor"
     assert page.driver.execute_script(style, bad) != page.driver.execute_script(style, ok)
     assert page.wait(lambda: page.count("violations") == "1", "the violations count")
@@ -296,6 +310,8 @@ def test_filters_narrow_by_user_event_endpoint_and_violations(
     _send_a_violation(server)
     page.wait_for_cards(len(server.requests))
 
+    known = page.driver.find_elements(By.CSS_SELECTOR, "#known-users option")
+    assert [o.get_attribute("value") for o in known] == ["anon_7f3e", "user_42", "user_99"]
     page.type_filter("user", "user_42")
     page.wait(
         lambda: page.shown_names() == ["purchase_completed", "signup", "session"],

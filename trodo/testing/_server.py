@@ -62,7 +62,8 @@ class MockTrodoServer:
     A valid request is answered as the API answers it (``{"success": true}``);
     an invalid one gets the API's 4xx with a JSON message and is recorded as a
     violation. Faults can be scripted: error answers, delays, dropped
-    connections, outages and custom answers.
+    connections, outages and custom answers. ``page_url`` is a page that
+    shows the requests as they arrive, for a person to watch.
 
     Example::
 
