@@ -168,7 +168,11 @@
     card.dataset.path = request.path;
     if (request.violation !== null) card.classList.add("is-violation");
     else if (!request.accepted) card.classList.add("is-refused");
-    if (state.fresh) card.classList.add("is-new");
+    if (state.fresh) {
+      // Once: the list re-inserts cards as it redraws, which would replay it.
+      card.classList.add("is-new");
+      card.addEventListener("animationend", () => card.classList.remove("is-new"), { once: true });
+    }
 
     const head = add(card, "header", "req-head");
     head.append(timeNode(request.received_at), statusBadge(request.status));
