@@ -20,7 +20,7 @@ from werkzeug.wrappers import Request
 
 import trodo
 from trodo.testing import MockTrodoServer
-from trodo.testing._live import LiveFeed, is_loopback
+from trodo.testing._live import LiveFeed, is_loopback, mask
 
 from . import trodo_payloads as payloads
 from .test_mock_cli import DevServer
@@ -469,3 +469,12 @@ def test_dev_server_prints_the_page_url_and_serves_it() -> None:
         assert request["items"][0]["name"] == "signup"
     finally:
         dev.stop()
+
+
+@pytest.mark.parametrize("site_id", ["site_4f9c1e7a2b", "abcdefg", "abcdef", "s", ""])
+def test_page_masks_site_ids_by_the_sdks_rule(site_id: str) -> None:
+    # trodo.testing keeps its own copy of the rule (it imports no private core
+    # module at run time); this keeps the two the same.
+    from trodo._core.config import mask as sdk_mask
+
+    assert mask(site_id) == sdk_mask(site_id)
