@@ -149,13 +149,9 @@ def _unset_keys(keys: object) -> tuple[Any, ...]:
     return ([checked] if isinstance(checked, str) else checked,)
 
 
-def _group(key: object, group_id: object) -> tuple[str, str]:
-    return require_str(key, "group_key"), require_str(group_id, "group_id")
-
-
 def check_group(group_key: object, group_id: object) -> tuple[str, str]:
-    """The group a group profile names (``get_group``'s arguments)."""
-    return _group(group_key, group_id)
+    """One group: its kind and id (``add_group``, ``remove_group``, ``get_group``)."""
+    return require_str(group_key, "group_key"), require_str(group_id, "group_id")
 
 
 # -- the writes ---------------------------------------------------------------------------
@@ -198,8 +194,8 @@ SET_GROUP = Write(
         str_list(gid, "group_id", allow_empty=True),
     ),
 )
-ADD_GROUP = Write("groups.add_group", ("group_key", "group_id"), _group)
-REMOVE_GROUP = Write("groups.remove_group", ("group_key", "group_id"), _group)
+ADD_GROUP = Write("groups.add_group", ("group_key", "group_id"), check_group)
+REMOVE_GROUP = Write("groups.remove_group", ("group_key", "group_id"), check_group)
 
 # A group profile's writes: the group (checked by get_group) comes first.
 _G = ("group_key", "group_id")
