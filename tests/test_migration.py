@@ -119,6 +119,7 @@ def test_a_vendor_option_asking_for_llm_tracing_warns_once_that_it_is_not_includ
     with pytest.warns(UserWarning, match="LLM tracing") as caught:
         trodo.TrodoClient(SITE, api_base=mock.url, **options).shutdown()
     assert len(caught) == 1
+    assert caught[0].filename == __file__  # it points at the caller's line, not into trodo
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         trodo.TrodoClient(SITE, api_base=mock.url, **options).shutdown()  # once per process

@@ -11,6 +11,8 @@ experiment functions raise an AttributeError that says so.
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import warnings
 from collections.abc import Mapping
@@ -120,8 +122,24 @@ def _warn_once(option: str, value: object) -> None:
         "not include; the option is ignored (events, identity, errors, people, groups and "
         "upsert_user work as usual)",
         UserWarning,
-        stacklevel=5,
+        stacklevel=_outside_trodo(),
     )
+
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _outside_trodo() -> int:
+    """The stack level of the first caller outside this package: the user's
+    TrodoClient(...) or trodo.init(...) line (a dataclass __init__ is "<string>")."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame.f_back is not None and (
+        frame.f_code.co_filename.startswith(_PACKAGE) or frame.f_code.co_filename == "<string>"
+    ):
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 def check_auto_instrument(name: str, value: object) -> None:
