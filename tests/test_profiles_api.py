@@ -404,7 +404,7 @@ def test_upsert_with_batching_on_is_queued_without_a_response(
 def test_upsert_answered_with_an_unexpected_body_still_counts_as_sent(
     make: Callable[..., Awaiting], fresh: MockTrodoServer, answer: Any
 ) -> None:
-    # The generated parser raises on these (ValueError, TypeError, ...): Trodo accepted it all the same.
+    # The generated parser raises on these (ValueError, TypeError): Trodo accepted them.
     fresh.respond_with(lambda path, body: trodo_answer(answer), path="/api/sdk/users/upsert")
     client = make()
     result = client.upsert_user("user_42")
