@@ -131,3 +131,27 @@ def test_the_readme_example_of_a_profile_write_under_the_fixture(
             {"siteId": trodo_server.site_id, "userId": "user_42", "properties": {"plan": "pro"}},
         )
     ]
+
+
+def test_the_readmes_profiles_example_runs_and_every_request_follows_the_spec(
+    trodo_server: MockTrodoServer,
+) -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("### Profiles, groups and upsert", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    client = trodo_server.client()
+    exec(compile(code, "README.md", "exec"), {"client": client})
+    operations = [u.operation for u in trodo_server.profile_updates]
+    people = ["set", "set_once", "unset", "increment", "append", "union", "remove"]
+    people += ["track_charge", "clear_charges", "delete_user"]
+    group = ["set", "set_once", "union", "remove", "increment", "append", "unset", "delete"]
+    assert operations == [
+        *(f"people.{name}" for name in people),
+        "groups.set_group",
+        "groups.add_group",
+        "groups.remove_group",
+        *(f"groups.profile.{name}" for name in group),
+        "users.upsert",
+    ]  # all 22, each once

@@ -92,7 +92,7 @@ class Stats:
     retried: int = 0
     """Requests sent again after a transient failure."""
     requests: int = 0
-    """Event requests sent (single or bulk), retries included."""
+    """Requests sent (events single or bulk, profile writes), retries included."""
     dropped: dict[str, int] = field(default_factory=dict)
     """Events given up, by reason."""
 
