@@ -12,7 +12,6 @@ experiment functions raise an AttributeError that says so.
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import warnings
 from collections.abc import Mapping
@@ -132,7 +131,12 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def _outside_trodo() -> int:
     """The stack level of the first caller outside this package: the user's
     TrodoClient(...) or trodo.init(...) line (a dataclass __init__ is "<string>")."""
-    frame = sys._getframe(1)
+    import inspect  # only when warning: inspect is slow to import
+
+    here = inspect.currentframe()
+    frame = here.f_back if here is not None else None
+    if frame is None:
+        return 2
     level = 1
     while frame.f_back is not None and (
         frame.f_code.co_filename.startswith(_PACKAGE) or frame.f_code.co_filename == "<string>"
