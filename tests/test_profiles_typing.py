@@ -37,3 +37,22 @@ def test_a_wrong_expectation_fails_the_check(tmp_path: Path) -> None:
     result = _mypy(wrong, tmp_path / "cache")
     assert result.returncode == 1
     assert 'Expression is of type "WriteResult"' in result.stdout
+
+
+def test_a_misspelt_or_vendor_only_name_is_a_type_error(tmp_path: Path) -> None:
+    # The runtime __getattr__ (lazy async client, the vendor's names) is hidden from mypy.
+    wrong = tmp_path / "misspelt.py"
+    wrong.write_text(
+        "import trodo\n\n"
+        "def f(c: trodo.TrodoClient) -> None:\n"
+        "    c.people_sett('u', {})\n"
+        "    c.wrap_agent('agent')\n"
+        "    trodo.trak('u', 'e')\n"
+        "    trodo.AsyncTrodoClient('site')\n"
+    )
+    result = _mypy(wrong, tmp_path / "cache")
+    assert result.returncode == 1
+    assert '"TrodoClient" has no attribute "people_sett"' in result.stdout
+    assert '"TrodoClient" has no attribute "wrap_agent"' in result.stdout
+    assert 'Module has no attribute "trak"' in result.stdout
+    assert "AsyncTrodoClient" not in result.stdout

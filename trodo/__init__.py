@@ -101,18 +101,19 @@ __all__ = [
 ]
 
 
-# The async client loads on first use: asyncio would double `import trodo`'s time.
-def __getattr__(name: str) -> Any:
-    if name == "AsyncTrodoClient":
-        from trodo._async.client import AsyncTrodoClient
+if not TYPE_CHECKING:  # type checkers see the TYPE_CHECKING imports and flag misspellings
+    # The async client loads on first use: asyncio would double `import trodo`'s time.
+    def __getattr__(name: str) -> Any:
+        if name == "AsyncTrodoClient":
+            from trodo._async.client import AsyncTrodoClient
 
-        return AsyncTrodoClient
-    if name == "AsyncUserContext":
-        from trodo._async.context import AsyncUserContext
+            return AsyncTrodoClient
+        if name == "AsyncUserContext":
+            from trodo._async.context import AsyncUserContext
 
-        return AsyncUserContext
-    # The vendor's LLM tracing, prompt and dataset functions say they are not here.
-    raise not_included(__name__, name, f"module {__name__!r} has no attribute {name!r}")
+            return AsyncUserContext
+        # The vendor's LLM tracing, prompt and dataset functions say they are not here.
+        raise not_included(__name__, name, f"module {__name__!r} has no attribute {name!r}")
 
 
 # A library adds no handlers of its own; the application decides what is shown.

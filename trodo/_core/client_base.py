@@ -9,7 +9,7 @@ import threading
 import weakref
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from trodo._core.auto_events import AutoEvents
 from trodo._core.config import Config, mask
@@ -137,11 +137,13 @@ class ClientBase(ABC, Generic[C]):
         else:
             self._auto_events.disable()
 
-    def __getattr__(self, name: str) -> Any:
-        # Only for names not found otherwise: the vendor's LLM-tracing ones say
-        # they are not included rather than a bare AttributeError.
-        kind = type(self).__name__
-        raise not_included(kind, name, f"{kind!r} object has no attribute {name!r}")
+    if not TYPE_CHECKING:  # a type checker still reports a misspelt attribute
+
+        def __getattr__(self, name: str) -> Any:
+            # Only for names not found otherwise: the vendor's LLM-tracing ones
+            # say they are not included rather than a bare AttributeError.
+            kind = type(self).__name__
+            raise not_included(kind, name, f"{kind!r} object has no attribute {name!r}")
 
     @abstractmethod
     def _capture_uncaught(self, error: BaseException) -> None:
