@@ -38,17 +38,21 @@ class UserWrites(ABC, Generic[R, U]):
 
     @property
     def people(self) -> People[R]:
-        """This user's profile::
+        """This user's profile (the vendor's people operations).
 
-        user.people.set({"plan": "pro"})
-        user.people.increment("logins")
+        Example::
+
+            user.people.set({"plan": "pro"})
+            user.people.increment("logins")
         """
         return People(self)
 
     def set_group(self, group_key: str, group_id: str | Sequence[str]) -> R:
-        """Make the user's groups of kind ``group_key`` exactly ``group_id`` (one or a list)::
+        """Make the user's groups of kind ``group_key`` exactly ``group_id`` (one or a list).
 
-        user.set_group("company", "acme")
+        Example::
+
+            user.set_group("company", ["acme", "globex"])
         """
         return self._write(w.SET_GROUP, group_key, group_id)
 
@@ -61,9 +65,11 @@ class UserWrites(ABC, Generic[R, U]):
         return self._write(w.REMOVE_GROUP, group_key, group_id)
 
     def get_group(self, group_key: str, group_id: str) -> GroupProfile[R]:
-        """A group's profile, reached through this user (no request is made here)::
+        """A group's profile, reached through this user (no request is made here).
 
-        user.get_group("company", "acme").set({"plan": "enterprise"})
+        Example::
+
+            user.get_group("company", "acme").set({"plan": "enterprise"})
         """
         return GroupProfile(self, *w.check_group(group_key, group_id))
 

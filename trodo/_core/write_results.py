@@ -45,11 +45,13 @@ class WriteStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class WriteResult:
-    """What a profile or group write did, e.g. ``user.people.set(...)``::
+    """What a profile or group write did, e.g. ``user.people.set(...)``.
 
-    result = user.people.set({"plan": "pro"})
-    if result.status == "dropped":
-        log.warning("profile not updated: %s", result.reason)
+    Example::
+
+        result = user.people.set({"plan": "pro"})
+        if result.status == "dropped":
+            log.warning("profile not updated: %s", result.reason)
     """
 
     operation: str
@@ -90,11 +92,13 @@ class UpsertResponse:
 
 @dataclass(frozen=True, slots=True)
 class UpsertResult(WriteResult):
-    """What ``upsert_user`` did; with batching off, Trodo's typed answer too::
+    """What ``upsert_user`` did; with batching off, Trodo's typed answer too.
 
-    result = client.upsert_user("user_42", properties={"plan": "pro"})
-    if result.response is not None and result.response.created:
-        welcome(user)
+    Example::
+
+        result = client.upsert_user("user_42", properties={"plan": "pro"})
+        if result.response is not None and result.response.created:
+            welcome(user)
     """
 
     response: UpsertResponse | None = None
