@@ -25,6 +25,14 @@ coroutines that never block the event loop::
     client = trodo.AsyncTrodoClient("your-site-id", batch_enabled=True)
     await client.for_user("user_42").track("checkout_completed", {"amount": 49.5})
     await client.shutdown()
+
+In a web app or a worker, the integrations (``trodo.integrations.django``,
+``.flask``, ``.asgi``, ``.celery``) bind each request's user, which
+:func:`current_user` returns::
+
+    user = trodo.current_user()  # None outside a request, or for an anonymous one
+    if user is not None:
+        user.track("checkout_completed")
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 from trodo._client import TrodoClient
 from trodo._config import ClientOptions
 from trodo._context import IdentifyResult, UserContext
+from trodo._current import current_async_user, current_user
 from trodo._errors import DeliveryError, LostEvent, Stats
 from trodo._policy import DropReason
 from trodo._version import __version__
@@ -58,6 +67,8 @@ __all__ = [
     "UserContext",
     "__version__",
     "capture_error",
+    "current_async_user",
+    "current_user",
     "disable_auto_events",
     "enable_auto_events",
     "flush",
