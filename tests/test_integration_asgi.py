@@ -1,0 +1,252 @@
+"""trodo.integrations.asgi against real Starlette and FastAPI, through Starlette's TestClient."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+pytest.importorskip("starlette")
+
+from starlette.applications import Starlette  # noqa: E402
+from starlette.authentication import AuthCredentials, AuthenticationBackend, SimpleUser  # noqa: E402
+from starlette.exceptions import HTTPException  # noqa: E402
+from starlette.middleware.authentication import AuthenticationMiddleware  # noqa: E402
+from starlette.requests import HTTPConnection, Request  # noqa: E402
+from starlette.responses import JSONResponse, PlainTextResponse  # noqa: E402
+from starlette.routing import Mount, Route  # noqa: E402
+from starlette.testclient import TestClient  # noqa: E402
+
+import trodo  # noqa: E402
+from trodo.integrations.asgi import TrodoMiddleware  # noqa: E402
+from trodo.testing import MockTrodoServer  # noqa: E402
+
+# Starlette 1.x asks for httpx2 under its TestClient; httpx is what this suite has.
+pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+
+SECRET = "s3cr3t-value"
+HEADERS = {"X-Trodo-Distinct-Id": "anon_7f3e", "X-Trodo-Session-Id": "b7d4c1e2"}
+
+
+class CardDeclined(Exception):
+    pass
+
+
+async def async_order(request: Request) -> PlainTextResponse:
+    user = trodo.current_async_user()
+    if user is not None:
+        await user.track("order_viewed", {"order": int(request.path_params["order_id"])})
+    return PlainTextResponse("ok")
+
+
+def sync_order(request: Request) -> PlainTextResponse:
+    user = trodo.current_user()  # a sync endpoint runs in a worker thread
+    if user is not None:
+        user.track("order_viewed", {"order": int(request.path_params["order_id"])})
+    return PlainTextResponse("ok")
+
+
+async def whoami(request: Request) -> JSONResponse:
+    bound = trodo._current.binding()
+    if bound is None or bound.distinct_id is None:
+        return JSONResponse({"user": None})
+    return JSONResponse({"user": bound.distinct_id, "session": bound.session_id})
+
+
+async def charge(request: Request) -> PlainTextResponse:
+    raise CardDeclined(f"order {request.path_params['order_id']} declined")
+
+
+async def teapot(request: Request) -> PlainTextResponse:
+    raise HTTPException(status_code=418)
+
+
+def routes(order: Any) -> list[Any]:
+    return [
+        Route("/whoami", whoami),
+        Route("/orders/{order_id:int}", order),
+        Route("/orders/{order_id:int}/charge", charge, methods=["POST"]),
+        Route("/teapot", teapot),
+        Mount("/v2", routes=[Route("/orders/{order_id:int}/charge", charge, methods=["POST"])]),
+    ]
+
+
+def test_an_async_client_made_by_the_middleware_delivers_at_lifespan_shutdown(
+    trodo_server: MockTrodoServer,
+) -> None:
+    app = Starlette(routes=routes(async_order))
+    app.add_middleware(
+        TrodoMiddleware, site_id=trodo_server.site_id, api_base=trodo_server.url, batch_enabled=True
+    )
+
+    with TestClient(app) as http:
+        assert http.get("/orders/7", headers=HEADERS).status_code == 200
+        # Batched, so nothing was sent yet: the lifespan shutdown delivers it.
+
+    [event] = trodo_server.events
+    assert (event["event_name"], event["user_id"], event["session_id"]) == (
+        "order_viewed",
+        "anon_7f3e",
+        "b7d4c1e2",
+    )
+    assert event["custom_properties"] == {"order": 7}
+
+
+def test_a_sync_client_serves_sync_endpoints_through_current_user(
+    trodo_server: MockTrodoServer,
+) -> None:
+    with trodo_server.client() as client:
+        app = Starlette(routes=routes(sync_order))
+        app.add_middleware(TrodoMiddleware, client=client)
+        with TestClient(app) as http:
+            assert http.get("/orders/7", headers=HEADERS).status_code == 200
+        [event] = trodo_server.events
+        assert (event["user_id"], event["session_id"]) == ("anon_7f3e", "b7d4c1e2")
+
+
+def test_an_anonymous_request_binds_no_user(trodo_server: MockTrodoServer) -> None:
+    app = Starlette(routes=routes(async_order))
+    app.add_middleware(TrodoMiddleware, site_id=trodo_server.site_id, api_base=trodo_server.url)
+    with TestClient(app) as http:
+        assert http.get("/whoami").json() == {"user": None}
+        assert http.get("/orders/1").status_code == 200
+    assert trodo_server.requests == []
+
+
+def test_an_exception_is_a_server_error_with_the_route_template_and_nothing_private(
+    trodo_server: MockTrodoServer,
+) -> None:
+    app = Starlette(routes=routes(async_order))
+    app.add_middleware(TrodoMiddleware, site_id=trodo_server.site_id, api_base=trodo_server.url)
+
+    with TestClient(app, raise_server_exceptions=False) as http:
+        http.cookies.set("private", SECRET)
+        response = http.post(
+            f"/orders/42/charge?token={SECRET}",
+            content=f"password={SECRET}",
+            headers={**HEADERS, "Authorization": f"Bearer {SECRET}"},
+        )
+        mounted = http.post("/v2/orders/9/charge", headers=HEADERS)
+
+    assert (response.status_code, mounted.status_code) == (500, 500)  # Starlette's own
+    first, second = trodo_server.events
+    props = first["custom_properties"]
+    assert (first["event_name"], first["user_id"], first["session_id"]) == (
+        "server_error",
+        "anon_7f3e",
+        "b7d4c1e2",
+    )
+    assert (props["error_type"], props["route"], props["method"], props["status"]) == (
+        "CardDeclined",
+        "/orders/{order_id:int}/charge",
+        "POST",
+        500,
+    )
+    assert second["custom_properties"]["route"] == "/v2/orders/{order_id:int}/charge"
+    assert SECRET not in json.dumps(first)
+
+
+def test_the_exception_still_propagates_as_without_trodo(trodo_server: MockTrodoServer) -> None:
+    app = Starlette(routes=routes(async_order))
+    app.add_middleware(TrodoMiddleware, site_id=trodo_server.site_id, api_base=trodo_server.url)
+    with TestClient(app) as http, pytest.raises(CardDeclined, match="order 1 declined"):
+        http.post("/orders/1/charge", headers=HEADERS)
+    assert [e["event_name"] for e in trodo_server.events] == ["server_error"]
+
+
+def test_404s_and_http_exceptions_below_500_are_not_reported(
+    trodo_server: MockTrodoServer,
+) -> None:
+    app = Starlette(routes=routes(async_order))
+    app.add_middleware(TrodoMiddleware, site_id=trodo_server.site_id, api_base=trodo_server.url)
+    with TestClient(app) as http:
+        assert http.get("/nope", headers=HEADERS).status_code == 404
+        assert http.get("/teapot", headers=HEADERS).status_code == 418
+    assert trodo_server.events == []
+
+
+def test_a_sync_client_without_batching_never_sends_on_the_event_loop(
+    trodo_server: MockTrodoServer,
+) -> None:
+    calls: list[bool] = []
+    with trodo_server.client() as client:
+        submit = client._delivery.submit
+
+        def watched(record: Any) -> None:
+            try:
+                asyncio.get_running_loop()
+                calls.append(True)
+            except RuntimeError:
+                calls.append(False)
+            submit(record)
+
+        client._delivery.submit = watched  # type: ignore[method-assign]
+        app = Starlette(routes=routes(async_order))
+        app.add_middleware(TrodoMiddleware, client=client)
+        with TestClient(app, raise_server_exceptions=False) as http:
+            assert http.post("/orders/1/charge", headers=HEADERS).status_code == 500
+    assert calls == [False]  # sent once, from a thread that runs no loop
+    assert [e["event_name"] for e in trodo_server.events] == ["server_error"]
+
+
+def test_a_signed_in_starlette_user_is_the_distinct_id(trodo_server: MockTrodoServer) -> None:
+    class HeaderAuth(AuthenticationBackend):
+        async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, SimpleUser]:
+            return AuthCredentials(["authenticated"]), SimpleUser("ada")
+
+    app = Starlette(routes=routes(async_order))
+    app.add_middleware(TrodoMiddleware, site_id=trodo_server.site_id, api_base=trodo_server.url)
+    app.add_middleware(AuthenticationMiddleware, backend=HeaderAuth())  # outside trodo's
+    with TestClient(app) as http:
+        assert http.get("/whoami", headers=HEADERS).json() == {
+            "user": "ada",
+            "session": "b7d4c1e2",
+        }
+
+
+def test_fastapi_with_its_own_lifespan_and_a_path_template(
+    trodo_server: MockTrodoServer,
+) -> None:
+    fastapi = pytest.importorskip("fastapi")
+    ran: list[str] = []
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        ran.append("startup")
+        yield
+        ran.append("shutdown")
+
+    app = fastapi.FastAPI(lifespan=lifespan)
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: int) -> dict[str, int]:
+        user = trodo.current_async_user()
+        assert user is not None
+        await user.track("item_viewed", {"item": item_id})
+        return {"item": item_id}
+
+    @app.post("/items/{item_id}/buy")
+    async def buy(item_id: int) -> None:
+        raise CardDeclined("declined")
+
+    @app.get("/items/{item_id}/gone")
+    async def gone(item_id: int) -> None:
+        raise fastapi.HTTPException(status_code=404)
+
+    app.add_middleware(
+        TrodoMiddleware, site_id=trodo_server.site_id, api_base=trodo_server.url, batch_enabled=True
+    )
+    with TestClient(app, raise_server_exceptions=False) as http:
+        assert http.get("/items/3", headers=HEADERS).json() == {"item": 3}
+        assert http.get("/items/3/gone", headers=HEADERS).status_code == 404
+        assert http.get("/items/x", headers=HEADERS).status_code == 422  # validation: 4xx
+        assert http.post("/items/3/buy", headers=HEADERS).status_code == 500
+
+    assert ran == ["startup", "shutdown"]
+    viewed, error = trodo_server.events
+    assert (viewed["event_name"], viewed["user_id"]) == ("item_viewed", "anon_7f3e")
+    assert error["custom_properties"]["route"] == "/items/{item_id}/buy"
