@@ -12,18 +12,18 @@ import pytest
 
 pytest.importorskip("starlette")
 
-from starlette.applications import Starlette  # noqa: E402
-from starlette.authentication import AuthCredentials, AuthenticationBackend, SimpleUser  # noqa: E402
-from starlette.exceptions import HTTPException  # noqa: E402
-from starlette.middleware.authentication import AuthenticationMiddleware  # noqa: E402
-from starlette.requests import HTTPConnection, Request  # noqa: E402
-from starlette.responses import JSONResponse, PlainTextResponse  # noqa: E402
-from starlette.routing import Mount, Route  # noqa: E402
-from starlette.testclient import TestClient  # noqa: E402
+from starlette.applications import Starlette
+from starlette.authentication import AuthCredentials, AuthenticationBackend, SimpleUser
+from starlette.exceptions import HTTPException
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Mount, Route
+from starlette.testclient import TestClient
 
-import trodo  # noqa: E402
-from trodo.integrations.asgi import TrodoMiddleware  # noqa: E402
-from trodo.testing import MockTrodoServer  # noqa: E402
+import trodo
+from trodo.integrations.asgi import TrodoMiddleware
+from trodo.testing import MockTrodoServer
 
 # Starlette 1.x asks for httpx2 under its TestClient; httpx is what this suite has.
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
@@ -32,7 +32,7 @@ SECRET = "s3cr3t-value"
 HEADERS = {"X-Trodo-Distinct-Id": "anon_7f3e", "X-Trodo-Session-Id": "b7d4c1e2"}
 
 
-class CardDeclined(Exception):
+class CardDeclinedError(Exception):
     pass
 
 
@@ -58,7 +58,7 @@ async def whoami(request: Request) -> JSONResponse:
 
 
 async def charge(request: Request) -> PlainTextResponse:
-    raise CardDeclined(f"order {request.path_params['order_id']} declined")
+    raise CardDeclinedError(f"order {request.path_params['order_id']} declined")
 
 
 async def teapot(request: Request) -> PlainTextResponse:
@@ -141,7 +141,7 @@ def test_an_exception_is_a_server_error_with_the_route_template_and_nothing_priv
         "b7d4c1e2",
     )
     assert (props["error_type"], props["route"], props["method"], props["status"]) == (
-        "CardDeclined",
+        "CardDeclinedError",
         "/orders/{order_id:int}/charge",
         "POST",
         500,
@@ -153,7 +153,7 @@ def test_an_exception_is_a_server_error_with_the_route_template_and_nothing_priv
 def test_the_exception_still_propagates_as_without_trodo(trodo_server: MockTrodoServer) -> None:
     app = Starlette(routes=routes(async_order))
     app.add_middleware(TrodoMiddleware, site_id=trodo_server.site_id, api_base=trodo_server.url)
-    with TestClient(app) as http, pytest.raises(CardDeclined, match="order 1 declined"):
+    with TestClient(app) as http, pytest.raises(CardDeclinedError, match="order 1 declined"):
         http.post("/orders/1/charge", headers=HEADERS)
     assert [e["event_name"] for e in trodo_server.events] == ["server_error"]
 
@@ -231,7 +231,7 @@ def test_fastapi_with_its_own_lifespan_and_a_path_template(
 
     @app.post("/items/{item_id}/buy")
     async def buy(item_id: int) -> None:
-        raise CardDeclined("declined")
+        raise CardDeclinedError("declined")
 
     @app.get("/items/{item_id}/gone")
     async def gone(item_id: int) -> None:

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -27,12 +26,12 @@ HEADERS = {"X-Trodo-Distinct-Id": "anon_7f3e", "X-Trodo-Session-Id": "b7d4c1e2"}
 
 
 @pytest.fixture
-def tasks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+def tasks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """The test Celery app, its broker folder under tmp_path."""
     (tmp_path / "queue").mkdir()
     monkeypatch.setenv("TRODO_TEST_CELERY_DIR", str(tmp_path))
     module = importlib.import_module("tests.apps.celery_tasks")
-    yield importlib.reload(module)
+    return importlib.reload(module)
 
 
 def wait_for(condition: object, timeout: float, what: str) -> None:
@@ -84,8 +83,10 @@ def test_a_task_enqueued_in_a_request_runs_as_its_user_and_failures_arrive_at_sh
     try:
         done = tmp_path / "done.txt"
         wait_for(
-            lambda: done.exists() and len(done.read_text().splitlines()) >= 3
-            or worker.poll() is not None,
+            lambda: (
+                (done.exists() and len(done.read_text().splitlines()) >= 3)
+                or worker.poll() is not None
+            ),
             90,
             "the worker to run the three tasks",
         )
@@ -110,7 +111,7 @@ def test_a_task_enqueued_in_a_request_runs_as_its_user_and_failures_arrive_at_sh
     assert (error["user_id"], error["session_id"]) == ("anon_7f3e", "b7d4c1e2")
     props = error["custom_properties"]
     assert (props["error_type"], props["task"]) == (
-        "CardDeclined",
+        "CardDeclinedError",
         "tests.apps.celery_tasks.charge",
     )
     assert len(trodo_server.events) == 2  # sent once, however many shutdown hooks ran

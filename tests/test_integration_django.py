@@ -48,7 +48,7 @@ from trodo.testing import MockTrodoServer  # noqa: E402
 SECRET = "s3cr3t-value"
 
 
-class CardDeclined(Exception):
+class CardDeclinedError(Exception):
     pass
 
 
@@ -56,9 +56,7 @@ def whoami(request: HttpRequest) -> JsonResponse:
     user = trodo.current_user()
     if user is None:
         return JsonResponse({"user": None})
-    return JsonResponse(
-        {"user": user.get_current_distinct_id(), "session": user.get_session_id()}
-    )
+    return JsonResponse({"user": user.get_current_distinct_id(), "session": user.get_session_id()})
 
 
 def order(request: HttpRequest, pk: int) -> HttpResponse:
@@ -69,7 +67,7 @@ def order(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def charge(request: HttpRequest, pk: int) -> HttpResponse:
-    raise CardDeclined(f"order {pk} declined")
+    raise CardDeclinedError(f"order {pk} declined")
 
 
 def missing(request: HttpRequest) -> HttpResponse:
@@ -90,7 +88,7 @@ async def async_order(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 async def async_charge(request: HttpRequest, pk: int) -> HttpResponse:
-    raise CardDeclined("async declined")
+    raise CardDeclinedError("async declined")
 
 
 def app_distinct_id(request: HttpRequest) -> str | None:
@@ -215,7 +213,7 @@ def test_an_exception_in_a_view_is_a_server_error_with_the_route_and_nothing_pri
     assert event["user_id"] == "anon_7f3e"
     assert event["session_id"] == "b7d4c1e2"
     props = event["custom_properties"]
-    assert props["error_type"] == "CardDeclined"
+    assert props["error_type"] == "CardDeclinedError"
     assert props["message"] == "order 42 declined"
     assert (props["route"], props["method"], props["status"]) == (
         "/orders/<int:pk>/charge/",
@@ -227,7 +225,7 @@ def test_an_exception_in_a_view_is_a_server_error_with_the_route_and_nothing_pri
 
 
 def test_the_exception_still_propagates_as_without_trodo(configured: MockTrodoServer) -> None:
-    with pytest.raises(CardDeclined, match="order 1 declined"):
+    with pytest.raises(CardDeclinedError, match="order 1 declined"):
         Client().get("/orders/1/charge/")
     assert [e["event_name"] for e in configured.events] == ["server_error"]
 
@@ -240,7 +238,9 @@ def test_an_anonymous_requests_error_goes_to_the_auto_events_user(
     assert event["user_id"] == "server"
 
 
-@pytest.mark.parametrize(("url", "status"), [("/missing/", 404), ("/denied/", 403), ("/nope/", 404)])
+@pytest.mark.parametrize(
+    ("url", "status"), [("/missing/", 404), ("/denied/", 403), ("/nope/", 404)]
+)
 def test_control_flow_exceptions_are_not_reported(
     configured: MockTrodoServer, url: str, status: int
 ) -> None:

@@ -17,7 +17,7 @@ from trodo.testing import MockTrodoServer  # noqa: E402
 SECRET = "s3cr3t-value"
 
 
-class CardDeclined(Exception):
+class CardDeclinedError(Exception):
     pass
 
 
@@ -40,7 +40,7 @@ def make_app(server: MockTrodoServer, **options: object) -> Flask:
 
     @app.post("/orders/<int:order_id>/charge")
     def charge(order_id: int) -> str:
-        raise CardDeclined(f"order {order_id} declined")
+        raise CardDeclinedError(f"order {order_id} declined")
 
     @app.get("/missing")
     def missing() -> str:
@@ -119,7 +119,7 @@ def test_an_exception_in_a_view_is_a_server_error_with_the_rule_and_nothing_priv
     [event] = trodo_server.events
     props = event["custom_properties"]
     assert (event["event_name"], event["user_id"]) == ("server_error", "anon_7f3e")
-    assert props["error_type"] == "CardDeclined"
+    assert props["error_type"] == "CardDeclinedError"
     assert (props["route"], props["method"], props["status"]) == (
         "/orders/<int:order_id>/charge",
         "POST",
@@ -134,7 +134,7 @@ def test_the_exception_still_propagates_when_flask_propagates_exceptions(
     app = make_app(trodo_server)
     app.testing = True  # PROPAGATE_EXCEPTIONS: the test client re-raises
 
-    with pytest.raises(CardDeclined, match="order 1 declined"):
+    with pytest.raises(CardDeclinedError, match="order 1 declined"):
         app.test_client().post("/orders/1/charge", headers=HEADERS)
     assert [e["event_name"] for e in trodo_server.events] == ["server_error"]
 

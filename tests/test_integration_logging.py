@@ -13,7 +13,7 @@ from trodo.integrations.logging import TrodoHandler
 from trodo.testing import MockTrodoServer
 
 
-class CardDeclined(Exception):
+class CardDeclinedError(Exception):
     pass
 
 
@@ -36,8 +36,8 @@ def app_logger(client: TrodoClient) -> Iterator[logging.Logger]:
 
 def log_exception(logger: logging.Logger) -> None:
     try:
-        raise CardDeclined("declined")
-    except CardDeclined:
+        raise CardDeclinedError("declined")
+    except CardDeclinedError:
         logger.exception("charge failed for card %s", "4242")
 
 
@@ -58,7 +58,7 @@ def test_a_logged_exception_is_a_server_error_on_the_current_user_with_the_logge
         "b7d4c1e2",
     )
     assert (props["error_type"], props["logger"], props["level"]) == (
-        "CardDeclined",
+        "CardDeclinedError",
         "shop.payments",
         "ERROR",
     )
@@ -78,8 +78,8 @@ def test_records_without_an_exception_or_below_the_level_are_ignored(
 ) -> None:
     app_logger.error("no exception here")
     try:
-        raise CardDeclined("quiet")
-    except CardDeclined:
+        raise CardDeclinedError("quiet")
+    except CardDeclinedError:
         app_logger.warning("below the level", exc_info=True)
     assert trodo_server.requests == []
 
@@ -112,8 +112,8 @@ def test_the_sdks_own_logger_is_never_handled(
     root.addHandler(handler)
     try:
         try:
-            raise CardDeclined("inside trodo")
-        except CardDeclined:
+            raise CardDeclinedError("inside trodo")
+        except CardDeclinedError:
             logging.getLogger("trodo").error("delivery failed", exc_info=True)
             logging.getLogger("trodo.integrations").error("also trodo", exc_info=True)
     finally:

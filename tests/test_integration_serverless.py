@@ -12,7 +12,7 @@ from trodo.integrations.serverless import flush_after
 from trodo.testing import MockTrodoServer
 
 
-class CardDeclined(Exception):
+class CardDeclinedError(Exception):
     pass
 
 
@@ -50,9 +50,9 @@ def test_a_sync_handlers_exception_is_sent_then_reraised(
 
     @flush_after(timeout=5)
     def handler(event: object, context: object) -> None:
-        raise CardDeclined("declined")
+        raise CardDeclinedError("declined")
 
-    with pytest.raises(CardDeclined, match="declined"):
+    with pytest.raises(CardDeclinedError, match="declined"):
         handler({}, None)
     [event] = trodo_server.events
     assert event["event_name"] == "server_error"
@@ -91,9 +91,9 @@ def test_an_async_handler_with_a_sync_client_flushes_off_the_loop(
     @flush_after
     async def handler(event: object, context: object) -> None:
         client.track("user_42", "invoice_paid")
-        raise CardDeclined("async declined")
+        raise CardDeclinedError("async declined")
 
-    with pytest.raises(CardDeclined):
+    with pytest.raises(CardDeclinedError):
         asyncio.run(handler({}, None))
     names = sorted(e["event_name"] for e in trodo_server.events)
     assert names == ["invoice_paid", "server_error"]

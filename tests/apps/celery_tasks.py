@@ -29,7 +29,7 @@ app.conf.update(
 setup(app, batch_enabled=True, batch_flush_interval=300.0)
 
 
-class CardDeclined(Exception):
+class CardDeclinedError(Exception):
     pass
 
 
@@ -49,4 +49,4 @@ def send_receipt(order_id: int) -> None:
 @app.task
 def charge(order_id: int) -> None:
     _done("charge")
-    raise CardDeclined(f"order {order_id} declined")
+    raise CardDeclinedError(f"order {order_id} declined")

@@ -83,7 +83,12 @@ class _Worker:
                 logger.warning("shutting the worker's trodo client down failed", exc_info=True)
 
 
-_worker: _Worker | None = None
+# The setup of this process (a list so that setup() rebinds no global).
+_setup: list[_Worker] = []
+
+
+def _current_worker() -> _Worker | None:
+    return _setup[0] if _setup else None
 
 
 def setup(
@@ -99,12 +104,11 @@ def setup(
     (as the default client); or pass a ``client`` of your own. Calling it
     again replaces the previous setup.
     """
-    global _worker
     if client is not None and options:
         raise TypeError("client options given with a client: pass them to the client instead")
     if not isinstance(celery_app, Celery):
         raise TypeError(f"setup() takes the Celery app, got {type(celery_app).__name__}")
-    _worker = _Worker(client, options, capture_errors)
+    _setup[:] = [_Worker(client, options, capture_errors)]
     # Strong references and fixed ids: connecting twice replaces, never doubles.
     signals.before_task_publish.connect(_on_publish, weak=False, dispatch_uid="trodo")
     signals.worker_process_init.connect(_on_process_init, weak=False, dispatch_uid="trodo")
@@ -125,12 +129,14 @@ def _on_publish(headers: dict[str, Any] | None = None, **_: Any) -> None:
 
 
 def _on_process_init(**_: Any) -> None:
-    if _worker is not None:
-        _worker.client()
+    worker = _current_worker()
+    if worker is not None:
+        worker.client()
 
 
 def _on_prerun(task: Task | None = None, **_: Any) -> None:
-    if _worker is None or task is None:
+    worker = _current_worker()
+    if worker is None or task is None:
         return
     request = task.request
     if request.is_eager:
@@ -138,7 +144,7 @@ def _on_prerun(task: Task | None = None, **_: Any) -> None:
     try:
         distinct_id = clean_id(_header(request, DISTINCT_ID_HEADER))
         session_id = clean_id(_header(request, SESSION_ID_HEADER)) if distinct_id else None
-        token = _current.bind(_worker.client(), distinct_id, session_id)
+        token = _current.bind(worker.client(), distinct_id, session_id)
     except Exception:
         logger.warning("binding the task's trodo user failed", exc_info=True)
         return
@@ -160,7 +166,7 @@ def _on_failure(
     exception: BaseException | None = None,
     **_: Any,
 ) -> None:
-    worker = _worker
+    worker = _current_worker()
     if worker is None or not worker.capture_errors or exception is None:
         return
     bound = _current.binding()
@@ -172,8 +178,9 @@ def _on_failure(
 
 
 def _on_shutdown(**_: Any) -> None:
-    if _worker is not None:
-        _worker.shutdown()
+    worker = _current_worker()
+    if worker is not None:
+        worker.shutdown()
 
 
 def _header(request: Any, name: str) -> object:

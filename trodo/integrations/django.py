@@ -46,8 +46,8 @@ from trodo._client import TrodoClient
 from trodo.integrations._clients import default_client
 from trodo.integrations._request import (
     RequestSettings,
-    logger,
     is_control_flow,
+    logger,
     pick_ids,
     report_error,
     request_properties,
@@ -60,32 +60,29 @@ if TYPE_CHECKING:
 __all__ = ["TrodoMiddleware"]
 
 _lock = threading.Lock()
-_state: tuple[RequestSettings, TrodoClient] | None = None
+# The process's (settings, client), made on first use; a list so that no global is rebound.
+_state: list[tuple[RequestSettings, TrodoClient]] = []
 
 
 def _configured() -> tuple[RequestSettings, TrodoClient]:
     """The settings and client of this process, made on first use."""
-    global _state
-    state = _state
-    if state is None:
+    if not _state:
         with _lock:
-            state = _state
-            if state is None:
+            if not _state:
                 raw = dict(getattr(django_settings, "TRODO", None) or {})
                 for name in ("get_distinct_id", "error_properties"):
                     if isinstance(raw.get(name), str):
                         raw[name] = import_string(raw[name])
                 request_settings, client_options = split_options(raw)
-                state = _state = (request_settings, default_client(client_options))
+                _state.append((request_settings, default_client(client_options)))
                 got_request_exception.connect(_on_request_exception, dispatch_uid="trodo")
-    return state
+    return _state[0]
 
 
 def _forget() -> None:
     """Forget the process's settings and client (tests that change settings.TRODO)."""
-    global _state
     with _lock:
-        _state = None
+        _state.clear()
 
 
 class TrodoMiddleware:
@@ -136,7 +133,7 @@ class TrodoMiddleware:
         distinct_id, session_id = pick_ids(
             settings, request, signed_in, request.headers.get, request.COOKIES.get
         )
-        request._trodo_settings = settings  # type: ignore[attr-defined]
+        request._trodo_settings = settings
         return _current.bind(self.client, distinct_id, session_id)
 
 

@@ -1,4 +1,6 @@
-"""Serverless functions (AWS Lambda, Google Cloud Functions, Azure Functions): deliver before returning.
+"""Serverless functions (AWS Lambda, Google Cloud Functions, Azure Functions).
+
+Deliver before returning.
 
 A function's process may be frozen or ended as soon as the handler returns,
 so what it queued must leave first::
@@ -74,7 +76,7 @@ def flush_after(
             raise TypeError("flush_after decorates a function")
         name = getattr(function, "__qualname__", None) or repr(function)
         if inspect.iscoroutinefunction(function):
-            return _wrap_async(function, name, timeout, client, capture_errors)  # type: ignore[return-value]
+            return _wrap_async(function, name, timeout, client, capture_errors)
         return _wrap_sync(function, name, timeout, client, capture_errors)
 
     return decorate if handler is None else decorate(handler)
