@@ -36,6 +36,13 @@ from __future__ import annotations
 import threading
 from typing import Any, Final, Unpack
 
+try:
+    import celery  # noqa: F401
+except ImportError as error:
+    raise ImportError(
+        "trodo.integrations.celery needs Celery: pip install 'trodo[celery]'"
+    ) from error
+
 from celery import Celery, Task, signals
 
 from trodo import _current

@@ -37,6 +37,13 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+try:
+    import django  # noqa: F401
+except ImportError as error:
+    raise ImportError(
+        "trodo.integrations.django needs Django: pip install 'trodo[django]'"
+    ) from error
+
 from django.conf import settings as django_settings
 from django.core.signals import got_request_exception
 from django.utils.module_loading import import_string

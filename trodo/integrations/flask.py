@@ -28,7 +28,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Unpack
 
-import flask
+try:
+    import flask
+except ImportError as error:
+    raise ImportError("trodo.integrations.flask needs Flask: pip install 'trodo[flask]'") from error
+
 from flask import got_request_exception
 
 from trodo import _current
