@@ -22,4 +22,55 @@ front end's ``X-Trodo-Distinct-Id`` header; the session id from the
 escapes a view or a task is sent as a ``server_error`` with the route
 template, the method and the status, never headers, cookies, query strings
 or bodies, and then propagates as it would without trodo.
+
+For a framework without an integration (or a script acting for a user),
+:func:`bind_user` binds a user for a block, as the middleware does for a
+request::
+
+    with trodo.integrations.bind_user("user_42", session_id=browser_session_id):
+        handle(message)  # trodo.current_user() is user_42; Celery tasks sent here carry it
 """
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from trodo import _current
+from trodo._client import ClientBase
+
+__all__ = ["bind_user"]
+
+
+@contextmanager
+def bind_user(
+    distinct_id: str | None,
+    session_id: str | None = None,
+    *,
+    client: ClientBase[Any] | None = None,
+) -> Iterator[None]:
+    """Make ``distinct_id`` (on the browser's ``session_id``) the current user for the block.
+
+    ``client`` defaults to the default client (``trodo.init()``); pass an
+    :class:`trodo.AsyncTrodoClient` to use :func:`trodo.current_async_user`.
+    ``distinct_id=None`` binds an anonymous request: errors are still reported,
+    under the client's ``auto_events_distinct_id``. Ids are checked as
+    everywhere: a non-str or empty id raises here.
+    """
+    from trodo._validation import require_str
+
+    if distinct_id is not None:
+        require_str(distinct_id, "distinct_id")
+    if session_id is not None:
+        require_str(session_id, "session_id")
+    if client is None:
+        import trodo
+
+        client = trodo.get_client()
+    token = _current.bind(client, distinct_id, session_id)
+    try:
+        yield
+    finally:
+        _current.unbind(token)
+
