@@ -252,3 +252,58 @@ def test_fastapi_with_its_own_lifespan_and_a_path_template(
     viewed, error = trodo_server.events
     assert (viewed["event_name"], viewed["user_id"]) == ("item_viewed", "anon_7f3e")
     assert error["custom_properties"]["route"] == "/items/{item_id}/buy"
+
+
+def test_without_a_lifespan_the_client_is_made_at_the_first_request(
+    trodo_server: MockTrodoServer,
+) -> None:
+    """A plain ASGI app, called as a server without lifespan support calls it."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        user = trodo.current_async_user()
+        assert user is not None
+        await user.track("plain_asgi")
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    middleware = TrodoMiddleware(
+        app, site_id=trodo_server.site_id, api_base=trodo_server.url, batch_enabled=True
+    )
+    headers = [(b"x-trodo-distinct-id", b"anon_1"), (b"x-trodo-session-id", b"s-1")]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def scenario() -> bool:
+        for _ in range(2):
+            scope = {"type": "http", "method": "GET", "path": "/", "headers": headers}
+            await middleware(scope, receive, send)
+        client = await middleware.client()
+        return await client.flush(5)  # type: ignore[attr-defined,no-any-return]
+
+    assert asyncio.run(scenario()) is True
+    assert [m["status"] for m in sent if m["type"] == "http.response.start"] == [204, 204]
+    ids = [(e["user_id"], e["session_id"]) for e in trodo_server.events]
+    assert ids == [("anon_1", "s-1")] * 2
+
+
+def test_a_client_you_pass_is_flushed_at_shutdown_and_left_open(
+    trodo_server: MockTrodoServer,
+) -> None:
+    client = trodo.AsyncTrodoClient(
+        trodo_server.site_id,
+        api_base=trodo_server.url,
+        batch_enabled=True,
+        batch_flush_interval=300,
+    )
+    app = Starlette(routes=routes(async_order))
+    app.add_middleware(TrodoMiddleware, client=client)
+    with TestClient(app) as http:
+        http.get("/orders/7", headers=HEADERS)
+        assert trodo_server.events == []  # queued for 300 s
+    assert [e["event_name"] for e in trodo_server.events] == ["order_viewed"]
+    assert "closed" not in repr(client)

@@ -35,7 +35,7 @@ if not settings.configured:
     )
     django.setup()
 
-from django.core.exceptions import PermissionDenied  # noqa: E402
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse  # noqa: E402
 from django.test import AsyncClient, Client, override_settings  # noqa: E402
@@ -78,6 +78,14 @@ def denied(request: HttpRequest) -> HttpResponse:
     raise PermissionDenied
 
 
+def bad(request: HttpRequest) -> HttpResponse:
+    raise BadRequest("malformed")
+
+
+def suspicious(request: HttpRequest) -> HttpResponse:
+    raise SuspiciousOperation("tampered")
+
+
 async def async_order(request: HttpRequest, pk: int) -> HttpResponse:
     user = trodo.current_user()
     if user is not None:
@@ -101,6 +109,8 @@ urlpatterns = [
     path("orders/<int:pk>/charge/", charge),
     path("missing/", missing),
     path("denied/", denied),
+    path("bad/", bad),
+    path("suspicious/", suspicious),
     path("async/orders/<int:pk>/", async_order),
     path("async/orders/<int:pk>/charge/", async_charge),
 ]
@@ -239,7 +249,14 @@ def test_an_anonymous_requests_error_goes_to_the_auto_events_user(
 
 
 @pytest.mark.parametrize(
-    ("url", "status"), [("/missing/", 404), ("/denied/", 403), ("/nope/", 404)]
+    ("url", "status"),
+    [
+        ("/missing/", 404),
+        ("/denied/", 403),
+        ("/bad/", 400),
+        ("/suspicious/", 400),
+        ("/nope/", 404),
+    ],
 )
 def test_control_flow_exceptions_are_not_reported(
     configured: MockTrodoServer, url: str, status: int

@@ -73,4 +73,3 @@ def bind_user(
         yield
     finally:
         _current.unbind(token)
-
