@@ -307,3 +307,16 @@ def test_a_client_you_pass_is_flushed_at_shutdown_and_left_open(
         assert trodo_server.events == []  # queued for 300 s
     assert [e["event_name"] for e in trodo_server.events] == ["order_viewed"]
     assert "closed" not in repr(client)
+
+
+def test_disabled_binds_users_and_sends_nothing(
+    trodo_server: MockTrodoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TRODO_SITE_ID", raising=False)
+    app = Starlette(routes=routes(async_order))
+    middleware_options = {"disabled": True, "api_base": trodo_server.url, "batch_enabled": True}
+    app.add_middleware(TrodoMiddleware, **middleware_options)
+    with TestClient(app, raise_server_exceptions=False) as http:
+        assert http.get("/orders/7", headers=HEADERS).status_code == 200
+        assert http.post("/orders/7/charge", headers=HEADERS).status_code == 500
+    assert trodo_server.requests == []

@@ -303,3 +303,23 @@ def test_async_views_see_the_user_and_report_errors(configured: MockTrodoServer)
     assert (viewed["event_name"], viewed["user_id"]) == ("order_viewed_async", "anon_a")
     assert (error["event_name"], error["user_id"]) == ("server_error", "anon_a")
     assert error["custom_properties"]["route"] == "/async/orders/<int:pk>/charge/"
+
+
+def test_disabled_in_settings_binds_users_and_sends_nothing(
+    trodo_server: MockTrodoServer, default_client: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    monkeypatch.delenv("TRODO_SITE_ID", raising=False)
+    threads = set(threading.enumerate())
+    with override_settings(TRODO={"disabled": True, "batch_enabled": True}):
+        trodo_django._forget()
+        http = Client(raise_request_exception=False)
+        assert http.get("/whoami/", **headers()).json()["user"] == "anon_7f3e"
+        assert http.get("/orders/7/", **headers()).status_code == 200
+        assert http.get("/orders/7/charge/", **headers()).status_code == 500
+        stats = trodo.get_client().stats()
+    trodo_django._forget()
+    assert stats.disabled == 2  # the event and the error, counted, not sent
+    assert trodo_server.requests == []
+    assert set(threading.enumerate()) == threads

@@ -174,3 +174,22 @@ def test_client_options_with_a_client_are_refused(trodo_server: MockTrodoServer)
         pytest.raises(TypeError, match="pass them to the client"),
     ):
         init_app(Flask(__name__), client=client, batch_enabled=True)
+
+
+def test_disabled_binds_users_and_sends_nothing(
+    trodo_server: MockTrodoServer, default_client: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TRODO_SITE_ID", raising=False)
+    app = Flask(__name__)
+
+    @app.get("/orders/<int:order_id>")
+    def order(order_id: int) -> str:
+        user = trodo.current_user()
+        assert user is not None
+        user.track("order_viewed")
+        raise CardDeclinedError("declined")
+
+    client = init_app(app, disabled=True, api_base=trodo_server.url)
+    assert app.test_client().get("/orders/1", headers=HEADERS).status_code == 500
+    assert client.stats().disabled == 2
+    assert trodo_server.requests == []
