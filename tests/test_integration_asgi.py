@@ -176,17 +176,17 @@ def test_a_sync_client_without_batching_never_sends_on_the_event_loop(
 ) -> None:
     calls: list[bool] = []
     with trodo_server.client() as client:
-        submit = client._delivery.submit
+        send_event = client._transport.send_event
 
-        def watched(record: Any) -> None:
+        def watched(record: Any) -> Any:
             try:
                 asyncio.get_running_loop()
                 calls.append(True)
             except RuntimeError:
                 calls.append(False)
-            submit(record)
+            return send_event(record)
 
-        client._delivery.submit = watched  # type: ignore[method-assign]
+        client._transport.send_event = watched  # type: ignore[method-assign]
         app = Starlette(routes=routes(async_order))
         app.add_middleware(TrodoMiddleware, client=client)
         with TestClient(app, raise_server_exceptions=False) as http:

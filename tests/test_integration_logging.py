@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from trodo import _current
-from trodo._client import TrodoClient
+from trodo._sync.client import TrodoClient
 from trodo.integrations.logging import TrodoHandler
 from trodo.testing import MockTrodoServer
 

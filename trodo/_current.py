@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
-    from trodo._async_client import AsyncUserContext
-    from trodo._client import ClientBase
-    from trodo._context import UserContext
+    # Types only: `import trodo` never imports the async twin.
+    from trodo._async.context import AsyncUserContext  # noqa: TID251
+    from trodo._core.client_base import ClientBase
+    from trodo._sync.context import UserContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,7 @@ def current_user() -> UserContext | None:
     bound = _binding.get()
     if bound is None or bound.distinct_id is None:
         return None
-    from trodo._client import TrodoClient
+    from trodo._sync.client import TrodoClient
 
     client = bound.client
     if not isinstance(client, TrodoClient):
@@ -93,9 +94,9 @@ def current_async_user() -> AsyncUserContext | None:
     bound = _binding.get()
     if bound is None or bound.distinct_id is None:
         return None
-    from trodo._async_client import AsyncTrodoClient
+    from trodo._sync.client import TrodoClient
 
     client = bound.client
-    if not isinstance(client, AsyncTrodoClient):
+    if isinstance(client, TrodoClient):
         raise TypeError("this request is bound to a TrodoClient: use trodo.current_user()")
-    return client.for_user(bound.distinct_id, bound.session_id)
+    return cast("AsyncUserContext", client.for_user(bound.distinct_id, bound.session_id))

@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from trodo import _current
-from trodo._client import ClientBase
+from trodo._core.client_base import ClientBase
 
 __all__ = ["bind_user"]
 
@@ -58,7 +58,7 @@ def bind_user(
     under the client's ``auto_events_distinct_id``. Ids are checked as
     everywhere: a non-str or empty id raises here.
     """
-    from trodo._validation import require_str
+    from trodo._core.validation import require_str
 
     if distinct_id is not None:
         require_str(distinct_id, "distinct_id")

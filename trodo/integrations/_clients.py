@@ -5,10 +5,18 @@ from __future__ import annotations
 import threading
 
 import trodo
-from trodo._client import TrodoClient
-from trodo._config import ClientOptions
+from trodo._core.config import ClientOptions
+from trodo._sync.client import TrodoClient
 
 _lock = threading.Lock()
+
+
+def existing_default() -> TrodoClient | None:
+    """The default client ``trodo.init()`` made, or None before it."""
+    try:
+        return trodo.get_client()
+    except RuntimeError:
+        return None
 
 
 def default_client(options: ClientOptions) -> TrodoClient:
@@ -19,7 +27,7 @@ def default_client(options: ClientOptions) -> TrodoClient:
     from the environment (TRODO_SITE_ID, TRODO_API_BASE, TRODO_DISABLED).
     """
     with _lock:
-        existing = trodo._default
+        existing = existing_default()
         if existing is not None and not options:
             return existing
         return trodo.init(**options)

@@ -12,11 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypedDict
 
-from trodo._client import ClientBase, TrodoClient
-from trodo._config import ClientOptions
-from trodo._context import ContextBase
+from trodo._core.client_base import ClientBase
+from trodo._core.config import ClientOptions
 from trodo._current import Binding
-from trodo._validation import copy_properties
+from trodo._sync.client import TrodoClient
 
 logger = logging.getLogger("trodo.integrations")
 
@@ -188,19 +187,23 @@ def request_properties(
 def report_error(
     client: ClientBase[Any], bound: Binding | None, error: BaseException, properties: dict[str, Any]
 ) -> None:
-    """Send ``error`` on the bound user (the auto-events user when anonymous); never raises."""
-    from trodo._async_client import AsyncTrodoClient
+    """Send ``error`` on the bound user (the auto-events user when anonymous); never raises.
 
+    For sync callers. With an AsyncTrodoClient (a logging handler in an
+    asyncio app) the event is handed to the client's loop without waiting.
+    """
     try:
         user = client.for_user(*_user_ids(client, bound))
-        record = _error_record(user, error, properties)
-        if isinstance(client, AsyncTrodoClient):
-            # A sync caller (a logging handler, a Celery signal) with an async
-            # client: hand the event to the client's loop without waiting.
-            client._delivery.submit_threadsafe(record)
-        else:
-            assert isinstance(client, TrodoClient)
-            client._delivery.submit(record)
+        capture = (
+            user.capture_error if isinstance(client, TrodoClient) else user.capture_error_nowait
+        )
+        try:
+            capture(error, "error", properties=properties)
+        except (TypeError, ValueError):  # only the app's error_properties can be wrong
+            logger.warning(
+                "error properties refused; the error is sent without them", exc_info=True
+            )
+            capture(error, "error")
     except Exception:
         logger.warning("could not report an error to trodo", exc_info=True)
 
@@ -215,54 +218,41 @@ async def report_error_async(
     not batch, the request is sent on a thread of the loop's default executor,
     and this waits for it there (up to the client's ``timeout``).
     """
-    from trodo._async_client import AsyncTrodoClient
-
-    if isinstance(client, AsyncTrodoClient):
-        try:
-            user = client.for_user(*_user_ids(client, bound))
-            await client._submit(_error_record(user, error, properties))
-        except Exception:
-            logger.warning("could not report an error to trodo", exc_info=True)
+    if isinstance(client, TrodoClient):
+        if sends_on_caller(client):
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, report_error, client, bound, error, properties)
+        else:
+            report_error(client, bound, error, properties)
         return
-    if sends_on_caller(client):
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, report_error, client, bound, error, properties)
-    else:
-        report_error(client, bound, error, properties)
-
-
-def _error_record(user: ContextBase, error: BaseException, properties: dict[str, Any]) -> Any:
-    # TEMPORARY until capture_error takes properties (after the restructure).
-    record = user._error_record(error, "error")
     try:
-        extra, size = copy_properties(properties)
-    except (TypeError, ValueError):
-        logger.warning("error properties rejected; sent without them", exc_info=True)
-        return record
-    for key, value in extra.items():
-        record.properties.setdefault(key, value)
-    record.size += size
-    return record
+        user = client.for_user(*_user_ids(client, bound))
+        try:
+            await user.capture_error(error, "error", properties=properties)
+        except (TypeError, ValueError):
+            logger.warning(
+                "error properties refused; the error is sent without them", exc_info=True
+            )
+            await user.capture_error(error, "error")
+    except Exception:
+        logger.warning("could not report an error to trodo", exc_info=True)
 
 
 def track_event(
     client: ClientBase[Any], bound: Binding | None, event_name: str, properties: dict[str, Any]
 ) -> None:
     """A custom event on the bound user (the auto-events user when anonymous), from sync code."""
-    from trodo._async_client import AsyncTrodoClient
-
     user = client.for_user(*_user_ids(client, bound))
-    if isinstance(client, AsyncTrodoClient):
-        record = user._track_record(event_name, properties, "custom", None)
-        client._delivery.submit_threadsafe(record)
-    else:
+    if isinstance(client, TrodoClient):
         user.track(event_name, properties)
+    else:
+        user.track_nowait(event_name, properties)
 
 
 def sends_on_caller(client: ClientBase[Any]) -> bool:
     """True when a sync client's calls do network I/O on the calling thread."""
     config = client.config
-    return not config.batch_enabled and not getattr(config, "disabled", False)
+    return not config.batch_enabled and not config.disabled
 
 
 def _user_ids(client: ClientBase[Any], bound: Binding | None) -> tuple[str, str | None]:

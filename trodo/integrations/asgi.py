@@ -49,7 +49,8 @@ from http.cookies import SimpleCookie
 from typing import Any, Unpack
 
 from trodo import _current
-from trodo._client import ClientBase, TrodoClient
+from trodo._core.client_base import ClientBase
+from trodo._sync.client import TrodoClient
 from trodo.integrations._request import (
     WebOptions,
     is_control_flow,
@@ -114,9 +115,9 @@ class TrodoMiddleware:
             async with self._lock:
                 client = self._client
                 if client is None:
-                    from trodo._async_client import AsyncTrodoClient
+                    import trodo
 
-                    client = self._client = AsyncTrodoClient(**self._client_options)
+                    client = self._client = trodo.AsyncTrodoClient(**self._client_options)
         return client
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -46,8 +46,8 @@ except ImportError as error:
 from celery import Celery, Task, signals
 
 from trodo import _current
-from trodo._client import ClientBase
-from trodo._config import ClientOptions
+from trodo._core.client_base import ClientBase
+from trodo._core.config import ClientOptions
 from trodo.integrations._clients import default_client
 from trodo.integrations._request import clean_id, logger, report_error
 

@@ -49,7 +49,7 @@ from django.core.signals import got_request_exception
 from django.utils.module_loading import import_string
 
 from trodo import _current
-from trodo._client import TrodoClient
+from trodo._sync.client import TrodoClient
 from trodo.integrations._clients import default_client
 from trodo.integrations._request import (
     RequestSettings,

@@ -36,7 +36,7 @@ except ImportError as error:
 from flask import got_request_exception
 
 from trodo import _current
-from trodo._client import ClientBase
+from trodo._core.client_base import ClientBase
 from trodo.integrations._clients import default_client
 from trodo.integrations._request import (
     RequestSettings,
@@ -49,7 +49,7 @@ from trodo.integrations._request import (
 )
 
 if TYPE_CHECKING:
-    from trodo._client import TrodoClient
+    from trodo._sync.client import TrodoClient
 
 __all__ = ["init_app"]
 

@@ -35,7 +35,8 @@ import threading
 from typing import Any
 
 from trodo import _current
-from trodo._client import ClientBase
+from trodo._core.client_base import ClientBase
+from trodo.integrations._clients import existing_default
 from trodo.integrations._request import report_error, track_event
 
 __all__ = ["TrodoHandler"]
@@ -95,6 +96,4 @@ class TrodoHandler(logging.Handler):
             return bound.client
         if self.client is not None:
             return self.client
-        import trodo
-
-        return trodo._default
+        return existing_default()

@@ -35,7 +35,9 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, overload
 
 from trodo import _current
-from trodo._client import ClientBase, TrodoClient
+from trodo._core.client_base import ClientBase
+from trodo._sync.client import TrodoClient
+from trodo.integrations._clients import existing_default
 from trodo.integrations._request import logger, report_error, report_error_async
 
 __all__ = ["flush_after"]
@@ -85,9 +87,7 @@ def flush_after(
 def _client(given: ClientBase[Any] | None) -> ClientBase[Any] | None:
     if given is not None:
         return given
-    import trodo
-
-    return trodo._default
+    return existing_default()
 
 
 def _wrap_sync(

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from trodo._policy import DropReason
+from trodo._core.answers import DropReason
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +77,8 @@ class Stats:
     """Event requests sent (single or bulk), retries included."""
     dropped: dict[str, int] = field(default_factory=dict)
     """Events given up, by reason."""
+    disabled: int = 0
+    """Events a disabled client (``disabled=True``) accepted: checked, counted, never sent."""
 
     @property
     def dropped_total(self) -> int:

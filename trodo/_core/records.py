@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as _dt
 import traceback
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
-from trodo._sessions import Session
+from trodo._core.sessions import Session
 
 EventType = Literal["custom", "auto"]
 
@@ -22,13 +22,19 @@ class EventRecord:
     """
 
     session: Session
-    user_id: str
+    distinct_id: str
     event_type: EventType
     event_name: str
     category: str
     properties: dict[str, Any]
     timestamp: float
     size: int
+
+
+ERROR_PROPERTIES: Final = frozenset(
+    {"error_type", "message", "stack", "runtime", "severity", "timestamp"}
+)
+"""The six keys every ``server_error`` carries; ``capture_error(properties=...)`` may add others."""
 
 
 def error_properties(error: BaseException, severity: str, now: float) -> dict[str, Any]:
