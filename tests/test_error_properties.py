@@ -62,3 +62,32 @@ def test_properties_are_checked_like_track_properties() -> None:
         with pytest.raises(TypeError, match=r"properties\['when'\]"):
             client.capture_error("user_42", declined(), properties={"when": object()})
         assert client.stats().queued == 0
+
+
+def test_the_nowait_forms_check_now_and_deliver_from_another_thread(
+    trodo_server: MockTrodoServer,
+) -> None:
+    import threading
+
+    async def scenario() -> bool:
+        client = trodo.AsyncTrodoClient(trodo_server.site_id, api_base=trodo_server.url)
+        user = client.for_user("user_42")
+        await user.track("first")  # binds the client to this loop
+
+        def from_a_thread() -> None:
+            user.track_nowait("from_thread", {"n": 1})
+            user.capture_error_nowait(declined(), properties={"where": "thread"})
+            with pytest.raises(ValueError, match="event_name"):
+                user.track_nowait("")
+
+        thread = threading.Thread(target=from_a_thread)
+        thread.start()
+        await asyncio.to_thread(thread.join)
+        await asyncio.to_thread(trodo_server.wait_for_events, 3)  # the loop runs meanwhile
+        await client.shutdown()
+        return True
+
+    assert asyncio.run(scenario())
+    by_name = {e["event_name"]: e for e in trodo_server.events}
+    assert by_name["from_thread"]["custom_properties"] == {"n": 1}
+    assert by_name["server_error"]["custom_properties"]["where"] == "thread"

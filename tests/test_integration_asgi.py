@@ -320,3 +320,50 @@ def test_disabled_binds_users_and_sends_nothing(
         assert http.get("/orders/7", headers=HEADERS).status_code == 200
         assert http.post("/orders/7/charge", headers=HEADERS).status_code == 500
     assert trodo_server.requests == []
+
+
+def test_exceptions_logged_in_async_and_sync_endpoints_reach_an_async_client(
+    trodo_server: MockTrodoServer,
+) -> None:
+    import logging
+
+    from trodo.integrations.logging import TrodoHandler
+
+    logger = logging.getLogger("shop.endpoints")
+
+    async def logs_on_the_loop(request: Request) -> PlainTextResponse:
+        try:
+            raise CardDeclinedError("on the loop")
+        except CardDeclinedError:
+            logger.exception("failed")  # handed to the client's loop, no await
+        return PlainTextResponse("ok")
+
+    def logs_in_a_thread(request: Request) -> PlainTextResponse:
+        try:
+            raise CardDeclinedError("in a thread")
+        except CardDeclinedError:
+            logger.exception("failed")  # a sync endpoint: a worker thread
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/loop", logs_on_the_loop), Route("/thread", logs_in_a_thread)])
+    app.add_middleware(
+        TrodoMiddleware, site_id=trodo_server.site_id, api_base=trodo_server.url, batch_enabled=True
+    )
+    handler = TrodoHandler()
+    logger.addHandler(handler)
+    try:
+        with TestClient(app) as http:
+            assert http.get("/loop", headers=HEADERS).status_code == 200
+            assert http.get("/thread", headers=HEADERS).status_code == 200
+    finally:
+        logger.removeHandler(handler)
+
+    messages = sorted(e["custom_properties"]["message"] for e in trodo_server.events)
+    assert messages == ["in a thread", "on the loop"]
+    for event in trodo_server.events:
+        assert (event["event_name"], event["user_id"], event["session_id"]) == (
+            "server_error",
+            "anon_7f3e",
+            "b7d4c1e2",
+        )
+        assert event["custom_properties"]["logger"] == "shop.endpoints"
