@@ -367,3 +367,14 @@ def test_exceptions_logged_in_async_and_sync_endpoints_reach_an_async_client(
             "b7d4c1e2",
         )
         assert event["custom_properties"]["logger"] == "shop.endpoints"
+
+
+def test_an_app_served_twice_gets_a_fresh_client_each_time(trodo_server: MockTrodoServer) -> None:
+    app = Starlette(routes=routes(async_order))
+    app.add_middleware(
+        TrodoMiddleware, site_id=trodo_server.site_id, api_base=trodo_server.url, batch_enabled=True
+    )
+    for order in (1, 2):
+        with TestClient(app) as http:
+            assert http.get(f"/orders/{order}", headers=HEADERS).status_code == 200
+    assert [e["custom_properties"]["order"] for e in trodo_server.events] == [1, 2]

@@ -136,6 +136,8 @@ class TrodoMiddleware:
         client = self._client
         if client is None:
             return
+        if self._owned:
+            self._client = None  # a later startup (the app served again) makes a new one
         try:
             if isinstance(client, TrodoClient):
                 end = client.shutdown if self._owned else client.flush
