@@ -278,3 +278,26 @@ def test_the_async_client_takes_int_distinct_ids_too(server: MockTrodoServer) ->
     asyncio.run(scenario())
     assert [u.user_id for u in server.profile_updates] == ["42", "43"]
     assert server.events[0]["user_id"] == "44"
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_disabled_client_checks_profile_writes_and_sends_none(kind: str) -> None:
+    async def scenario() -> None:
+        client = trodo.AsyncTrodoClient(disabled=True)
+        result = await client.people_set("u", {"plan": "pro"})
+        assert (result.status, result.ok) == ("disabled", True)
+        assert (await client.upsert_user("u")).response is None
+        with pytest.raises(TypeError, match="properties"):
+            await client.people_set("u", ["plan"])
+        assert client.stats().disabled == 2
+        await client.shutdown()
+
+    if kind == "async":
+        asyncio.run(scenario())
+        return
+    with trodo.TrodoClient(disabled=True) as client:  # no site id, no connection
+        result = client.get_group("u", "company", "acme").set({"seats": 3})
+        assert (result.status, result.ok) == ("disabled", True)
+        with pytest.raises(ValueError, match="fixed_properties"):
+            client.upsert_user("u", fixed_properties={"browser": "x"})
+        assert client.stats().disabled == 1

@@ -66,7 +66,8 @@ class ClientBase(ABC, Generic[C]):
         _live.add(self)
 
     def __repr__(self) -> str:
-        mode = "batching" if self._config.batch_enabled else "direct"
+        config = self._config
+        mode = "disabled" if config.disabled else "batching" if config.batch_enabled else "direct"
         state = " closed" if self._closed else ""
         name = type(self).__name__
         return f"<{name} site={mask(self.site_id)} {self._config.api_base} {mode}{state}>"

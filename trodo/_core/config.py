@@ -13,6 +13,8 @@ from trodo._core.errors import ErrorCallback
 from trodo._core.validation import require_str
 
 DEFAULT_API_BASE = "https://sdkapi.trodo.ai"
+# The site id of a disabled client made without one: it never reaches a request.
+DISABLED_SITE_ID = "disabled"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
 
@@ -105,6 +107,7 @@ class Config:
     otel_mode: str | None = _option(None, vendor.check_otel_mode)
     delivery: str | None = _option(None, vendor.check_delivery)
     delivery_options: Mapping[str, Any] | None = _option(None, vendor.check_delivery_options)
+    disabled: bool = _option(False, unchecked)
 
     def __post_init__(self) -> None:
         for option in fields(self):
@@ -168,15 +171,23 @@ class ClientOptions(TypedDict, total=False):
     """trodo-python's trace delivery, "auto", "background" or "immediate": accepted."""
     delivery_options: Mapping[str, Any] | None
     """trodo-python's trace sender settings: accepted."""
+    disabled: bool
+    """Check every call, send nothing (no site id needed); default TRODO_DISABLED."""
 
 
 def resolve(site_id: str | None, options: ClientOptions) -> Config:
-    """Build a Config, filling site_id, api_base and debug from the environment.
+    """Build a Config, filling site_id, api_base, debug and disabled from the environment.
 
-    TRODO_SITE_ID, TRODO_API_BASE and TRODO_DEBUG ("1", "true", "yes", "on")
-    apply only where the argument was not passed.
+    TRODO_SITE_ID, TRODO_API_BASE, TRODO_DEBUG and TRODO_DISABLED ("1",
+    "true", "yes", "on") apply only where the argument was not passed. A
+    disabled client needs no site id.
     """
+    disabled = options.get("disabled")
+    if disabled is None:
+        disabled = os.environ.get("TRODO_DISABLED", "").strip().lower() in _TRUE
     site_id = site_id if site_id is not None else os.environ.get("TRODO_SITE_ID")
+    if not site_id and disabled:
+        site_id = DISABLED_SITE_ID
     if not site_id:
         raise ValueError(
             "a site id is required: pass site_id=... (e.g. trodo.init(site_id='...')) "
@@ -186,6 +197,7 @@ def resolve(site_id: str | None, options: ClientOptions) -> Config:
     if unknown:
         raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
     values = dict(options)
+    values["disabled"] = bool(disabled)
     api_base = values.pop("api_base", None) or os.environ.get("TRODO_API_BASE") or DEFAULT_API_BASE
     debug = values.pop("debug", None)
     if debug is None:

@@ -95,6 +95,8 @@ class Stats:
     """Requests sent (events single or bulk, profile writes), retries included."""
     dropped: dict[str, int] = field(default_factory=dict)
     """Events given up, by reason."""
+    disabled: int = 0
+    """Events a disabled client (``disabled=True``) accepted: checked, counted, never sent."""
 
     @property
     def dropped_total(self) -> int:

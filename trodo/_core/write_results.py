@@ -36,11 +36,13 @@ class WriteStatus(StrEnum):
       given up later, ``on_error`` hears of it and ``flush()`` returns False.
     - ``dropped``: given up (``WriteResult.reason`` says why) and reported to
       ``on_error``.
+    - ``disabled``: the client is disabled (``disabled=True``): checked, not sent.
     """
 
     SENT = "sent"
     QUEUED = "queued"
     DROPPED = "dropped"
+    DISABLED = "disabled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +61,13 @@ class WriteResult:
     distinct_id: str
     """The user it was written for (the merged id after an identify merge)."""
     status: WriteStatus
-    """"sent", "queued" or "dropped"."""
+    """"sent", "queued", "dropped" or (a disabled client) "disabled"."""
     reason: DropReason | None = None
     """Why it was dropped (None unless ``status`` is "dropped")."""
 
     @property
     def ok(self) -> bool:
-        """Not dropped: sent, or queued for sending."""
+        """Not dropped: sent, queued for sending, or checked by a disabled client."""
         return self.status is not WriteStatus.DROPPED
 
 

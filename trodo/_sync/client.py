@@ -18,6 +18,7 @@ from trodo._core.answers import Answer
 from trodo._core.client_base import ClientBase
 from trodo._core.config import ClientOptions, resolve
 from trodo._core.context_base import ContextBase
+from trodo._core.disabled import refuse_when_disabled, unsent_answer
 from trodo._core.operations import Call
 from trodo._core.profiles import ClientWrites
 from trodo._core.records import EventRecord
@@ -28,7 +29,7 @@ from trodo._sync.context import UserContext
 
 if TYPE_CHECKING:
     from trodo._sync.batch import BatchDelivery
-    from trodo._sync.direct import DirectDelivery
+    from trodo._sync.direct import DirectDelivery, DisabledDelivery
     from trodo._wire.transport_base import ApiClient
 
 
@@ -56,27 +57,30 @@ class TrodoClient(ClientBase[UserContext], ClientWrites[WriteResult, UpsertResul
         # leaving the block flushes and shuts the client down
     """
 
-    _delivery: DirectDelivery | BatchDelivery
+    _delivery: DirectDelivery | BatchDelivery | DisabledDelivery
 
     def __init__(self, site_id: str | None = None, **options: Unpack[ClientOptions]) -> None:
         config = resolve(site_id, options)
         # The HTTP stack and the generated client load with the first client,
         # not with `import trodo`.
         from trodo._sync.batch import BatchDelivery
-        from trodo._sync.direct import DirectDelivery, Sender
+        from trodo._sync.direct import DirectDelivery, DisabledDelivery, Sender
         from trodo._sync.transport import Transport
 
         self._transport = Transport(config.site_id, config.api_base, config.timeout)
         self._sender = Sender(self._transport, config)
-        self._delivery = (
-            BatchDelivery(config, self._sender)
-            if config.batch_enabled
-            else DirectDelivery(self._sender)
-        )
+        request: Callable[[Call], tuple[Answer, Any]] = self._sender.request
+        if config.disabled:  # checked as always, sent never: no thread, no connection
+            self._delivery = DisabledDelivery()
+            request = unsent_answer
+        elif config.batch_enabled:
+            self._delivery = BatchDelivery(config, self._sender)
+        else:
+            self._delivery = DirectDelivery(self._sender)
         self._port = _Port(
             config.site_id,
             self._delivery.submit,
-            self._sender.request,
+            request,
             self._alias,
             self._delivery.write,
             self._switch_auto_events,
@@ -96,7 +100,10 @@ class TrodoClient(ClientBase[UserContext], ClientWrites[WriteResult, UpsertResul
             answer = set_wallet_address.sync_detailed(
                 client=client.api_client, body=WalletAddressRequest(...)
             )
+
+        A disabled client has none (RuntimeError): it never sends.
         """
+        refuse_when_disabled(self._config)
         return self._transport.api_client
 
     def _new_context(self, distinct_id: str, session_id: str | None) -> UserContext:
@@ -142,10 +149,15 @@ class TrodoClient(ClientBase[UserContext], ClientWrites[WriteResult, UpsertResul
         return self.for_user(distinct_id).wallet_address(address)
 
     def capture_error(
-        self, distinct_id: str | int, error: BaseException, severity: str = "error"
+        self,
+        distinct_id: str | int,
+        error: BaseException,
+        severity: str = "error",
+        *,
+        properties: Mapping[str, object] | None = None,
     ) -> None:
-        """``for_user(distinct_id).capture_error(error, severity)``."""
-        self.for_user(distinct_id).capture_error(error, severity)
+        """``for_user(distinct_id).capture_error(error, severity, properties=...)``."""
+        self.for_user(distinct_id).capture_error(error, severity, properties=properties)
 
     # -- auto events --------------------------------------------------------------------------
 
