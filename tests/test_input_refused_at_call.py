@@ -99,7 +99,7 @@ def test_capture_error_reports_an_exception_whose_str_raises_with_a_fallback_mes
     assert event["event_name"] == "server_error"
     assert props["error_type"] == kind.__name__
     assert kind.__name__ in props["message"]
-    assert "could not" in props["message"]
+    assert "str() raised" in props["message"]
     assert isinstance(props["stack"], str)
     assert props["stack"]
 

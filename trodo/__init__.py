@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 from trodo._core.answers import DropReason
 from trodo._core.config import ClientOptions
-from trodo._core.errors import DeliveryError, LostEvent, Stats
+from trodo._core.errors import DeliveryError, LostEvent, Stats, TrodoWarning
 from trodo._core.operations import IdentifyResult
 from trodo._sync.client import TrodoClient
 from trodo._sync.context import UserContext
@@ -57,6 +57,7 @@ __all__ = [
     "LostEvent",
     "Stats",
     "TrodoClient",
+    "TrodoWarning",
     "UserContext",
     "__version__",
     "capture_error",

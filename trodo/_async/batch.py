@@ -75,7 +75,7 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
             ticket = self._policy.request_flush()
         await self._until_settled(ticket, timeout)
         with self._lock:
-            return ticket.delivered_all
+            return self._flush_answer(ticket)
 
     async def shutdown(self, timeout: float | None = None) -> None:
         """Send what is queued (waiting up to ``timeout``), then stop the task.
@@ -137,7 +137,7 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
             answer = await self._send(batch)
             with self._lock:
                 drops = policy.on_answer(batch, answer, time.monotonic())
-            self._report(drops)  # before waking flush(), as the threaded sender does
+            self._answered(answer, drops)  # before waking flush(), as the threaded sender does
             async with self._settled:
                 self._settled.notify_all()
 

@@ -34,6 +34,7 @@ class _AsyncPort:
     """The client as its contexts see it (`trodo._async.context.AsyncUserPort`)."""
 
     site_id: str
+    max_request_bytes: int
     check_loop: Callable[[], object]
     submit: Callable[[EventRecord], Awaitable[None]]
     submit_threadsafe: Callable[[EventRecord], None]
@@ -70,7 +71,7 @@ class AsyncTrodoClient(ClientBase[AsyncUserContext]):
         from trodo._async.transport import AsyncTransport
 
         self._binding = binding = LoopBinding(type(self).__name__)
-        self._transport = AsyncTransport(config.site_id, config.api_base, config.timeout)
+        self._transport = AsyncTransport(config)
         self._sender = sender = AsyncSender(self._transport, config)
         self._delivery = (
             AsyncBatchDelivery(config, sender, binding)
@@ -79,6 +80,7 @@ class AsyncTrodoClient(ClientBase[AsyncUserContext]):
         )
         self._port = _AsyncPort(
             config.site_id,
+            config.max_request_bytes,
             binding.check,
             self._submit,
             self._delivery.submit_threadsafe,

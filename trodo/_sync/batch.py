@@ -63,7 +63,7 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
                     self._start_thread()
                 self._wake.notify()
                 self._settled.wait_for(lambda: ticket.settled, self._patience(timeout))
-            return ticket.delivered_all
+            return self._flush_answer(ticket)
 
     def _patience(self, timeout: float | None) -> float | None:
         """How long a flush may wait: never on the sender thread (an on_error
@@ -117,7 +117,7 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
             answer = self._send(batch)
             with self._lock:
                 drops = policy.on_answer(batch, answer, time.monotonic())
-            self._report(drops)
+            self._answered(answer, drops)
             # Waiters wake only once the drops are reported: when flush() returns,
             # on_error has heard of everything it gave up.
             with self._lock:

@@ -33,6 +33,7 @@ class _Port:
     """The client as its contexts see it (`trodo._sync.context.UserPort`)."""
 
     site_id: str
+    max_request_bytes: int
     submit: Callable[[EventRecord], None]
     request: Callable[[Call], tuple[Answer, Any]]
     alias: Callable[[str, ContextBase], None]
@@ -60,14 +61,20 @@ class TrodoClient(ClientBase[UserContext]):
         from trodo._sync.direct import DirectDelivery, Sender
         from trodo._sync.transport import Transport
 
-        self._transport = Transport(config.site_id, config.api_base, config.timeout)
+        self._transport = Transport(config)
         self._sender = Sender(self._transport, config)
         self._delivery = (
             BatchDelivery(config, self._sender)
             if config.batch_enabled
             else DirectDelivery(self._sender)
         )
-        self._port = _Port(config.site_id, self._delivery.submit, self._sender.request, self._alias)
+        self._port = _Port(
+            config.site_id,
+            config.max_request_bytes,
+            self._delivery.submit,
+            self._sender.request,
+            self._alias,
+        )
         super().__init__(config, self._transport, self._sender, self._delivery)
 
     @property
