@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import trodo
-from trodo.testing import MockTrodoServer
+from trodo.testing import Answer, MockTrodoServer
 
 from .delivery_support import ErrorLog, names
 
@@ -354,3 +354,30 @@ def test_the_module_level_track_refuses_the_same_way(
     trodo.init(trodo_server.site_id, api_base=trodo_server.url)
     with pytest.raises(ValueError, match=r"properties\['v'\].*surrogate"):
         trodo.track("user_42", "e", {"v": LONE})
+
+
+def test_capture_error_cuts_a_huge_message_and_stack_so_the_event_fits_a_request(
+    trodo_server: MockTrodoServer,
+) -> None:
+    client = trodo_server.client(max_request_bytes=20_000)
+    client.capture_error("user_42", ValueError("\x01" * 1_000_000))  # 6 MB as JSON
+    [event] = trodo_server.events
+    message = event["custom_properties"]["message"]
+    assert message.startswith("\x01" * 100)
+    assert "characters cut" in message
+    assert len(trodo_server.requests[-1].body) <= 20_000
+
+
+def test_a_merged_id_a_server_answers_with_a_lone_surrogate_is_not_followed(
+    trodo_server: MockTrodoServer,
+) -> None:
+    trodo_server.respond_with(
+        lambda path, body: Answer(200, {"success": True, "newDistinctId": f"x{LONE}"}),
+        path="/api/sdk/identify",
+    )
+    client = trodo_server.client()
+    user = client.for_user("user_42")
+    result = user.identify("db_1")
+    assert (result.merged, result.distinct_id) == (False, "user_42")
+    user.track("after_identify")
+    assert [e["user_id"] for e in trodo_server.events] == ["user_42"]

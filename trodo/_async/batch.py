@@ -75,7 +75,7 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
             ticket = self._policy.request_flush()
         await self._until_settled(ticket, timeout)
         with self._lock:
-            return self._flush_answer(ticket)
+            return ticket.delivered_all
 
     async def shutdown(self, timeout: float | None = None) -> None:
         """Send what is queued (waiting up to ``timeout``), then stop the task.

@@ -166,7 +166,9 @@ class AsyncTrodoClient(ClientBase[AsyncUserContext]):
         """Wait until every event tracked before this call is delivered or given up.
 
         Returns True when all of them were delivered, False when some were
-        given up or ``timeout`` seconds passed first. The loop runs on meanwhile.
+        given up or ``timeout`` seconds passed first. The loop runs on meanwhile. With batching off,
+        where each event is sent (or given up) before ``track`` returns, it is
+        True when no event was given up since the previous ``flush()``.
         """
         self._binding.check()
         return await self._delivery.flush(timeout)

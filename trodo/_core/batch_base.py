@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
 from trodo._core.answers import Answer, DropReason, Outcome
-from trodo._core.batches import Admission, Batch, Drop, FlushTicket, policy_config
+from trodo._core.batches import Admission, Batch, Drop, policy_config
 from trodo._core.config import Config
 from trodo._core.errors import Stats
 from trodo._core.policy import DeliveryPolicy
@@ -56,7 +56,6 @@ class BatchDeliveryBase(ABC, Generic[_R]):
         # Attempts that stopped at a failed session registration: the policy
         # counts them as requests, but no event request reached the server.
         self._unposted = 0
-        self._dropped_at_flush = 0  # events given up when flush() last answered
 
     def after_fork_in_child(self) -> None:
         """The parent's queue stays the parent's to send: the child starts empty.
@@ -115,14 +114,6 @@ class BatchDeliveryBase(ABC, Generic[_R]):
         if answer.outcome is Outcome.OK:
             self._sender.reporter.accepted()
         self._report(drops)
-
-    def _flush_answer(self, ticket: FlushTicket) -> bool:
-        """flush()'s answer (with the lock held): every event it covers delivered,
-        and none given up since the previous flush() (a full queue's refusals too)."""
-        total = sum(self._policy.stats().dropped.values())
-        clean = ticket.delivered_all and total == self._dropped_at_flush
-        self._dropped_at_flush = total
-        return clean
 
     def _unposted_attempt(self, answer: Answer) -> Answer:
         """A batch stopped at a failed session registration (only the sender calls it)."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from trodo._core.sessions import Session
+from trodo._core.validation import json_size
 
 EventType = Literal["custom", "auto"]
 
@@ -52,15 +53,25 @@ def error_properties(
     ``max_bytes`` (with room for the rest of the event).
     """
     name = _sendable(type(error).__name__, 256, keep="start")
-    budget = max(256, (max_bytes - 1024) // 8)  # JSON may write a character as 6 bytes
-    return {
+    message = _sendable(_message(error, name), MAX_ERROR_MESSAGE, keep="start")
+    stack = _sendable(_stack(error, name), MAX_ERROR_STACK, keep="end")
+    props = {
         "error_type": name,
-        "message": _sendable(_message(error, name), min(MAX_ERROR_MESSAGE, budget), keep="start"),
-        "stack": _sendable(_stack(error, name), min(MAX_ERROR_STACK, budget), keep="end"),
+        "message": message,
+        "stack": stack,
         "runtime": "python",
         "severity": severity,
         "timestamp": _dt.datetime.fromtimestamp(now, _dt.UTC).isoformat(),
     }
+    # Room for the rest of the event (names, ids, the wire's keys): cut further
+    # until the event fits, however small max_bytes or however escaped the text.
+    room = max_bytes - 2048
+    while json_size(props) > room and len(message) + len(stack) > 128:
+        if len(stack) >= len(message):
+            stack = props["stack"] = _sendable(stack, len(stack) // 2, keep="end")
+        else:
+            message = props["message"] = _sendable(message, len(message) // 2, keep="start")
+    return props
 
 
 def _message(error: BaseException, name: str) -> str:

@@ -49,6 +49,8 @@ EVENT_OVERHEAD_BYTES: Final = 260
 _UNDER: Final = 6
 _OVER: Final = 5
 _INT_FAST: Final = 2**63  # orjson writes 64-bit ints; the standard library the rest
+_INT_LOW: Final = -_INT_FAST
+_INT_HIGH: Final = _INT_FAST
 
 Path: TypeAlias = "tuple[Path | None, str | int] | None"
 """Where a value sits, built only as far as needed: (parent, key or index); None is
@@ -165,22 +167,18 @@ def copy_properties(
     out: dict[str, Any] = {}
     size = 2
     copier: _Copier | None = None
+    low, high, isfinite = _INT_LOW, _INT_HIGH, math.isfinite
     # The common case, a flat dict of plain values, stays on this loop.
     for key, value in properties.items():
-        if type(key) is not str:
-            raise TypeError(
-                f"property keys must be str; properties has key {key!r} "
-                f"of type {type(key).__name__}"
-            )
-        if not key.isascii():
-            size += utf8_size(key, f"the key {key!r} of properties")
+        if type(key) is not str or not key.isascii():
+            size += _odd_key(key)
         kind = type(value)
         if kind is str:
             # Bytes on the wire: isascii() is O(1), encoding only non-ASCII text.
             size += len(value) if value.isascii() else utf8_size(value, describe((None, key)))
         elif kind is int:
-            size += 6 if -_INT_FAST <= value < _INT_FAST else _int_size(value, (None, key))
-        elif kind is bool or value is None or (kind is float and math.isfinite(value)):
+            size += 6 if low <= value < high else _int_size(value, (None, key))
+        elif kind is bool or value is None or (kind is float and isfinite(value)):
             size += 6
         else:
             if copier is None:
@@ -191,13 +189,22 @@ def copy_properties(
             continue
         out[key] = value
         size += len(key) + 6
-    return out, _checked_size(out, size, max_bytes)
+    if size * _UNDER > max_bytes:
+        size = _checked_size(out, size, max_bytes)
+    return out, size
+
+
+def _odd_key(key: object) -> int:
+    """A key that is not ASCII str: its extra bytes, or raise (not str, a lone surrogate)."""
+    if type(key) is not str:
+        raise TypeError(
+            f"property keys must be str; properties has key {key!r} of type {type(key).__name__}"
+        )
+    return utf8_size(key, f"the key {key!r} of properties") - len(key)
 
 
 def _checked_size(out: dict[str, Any], size: int, max_bytes: int) -> int:
-    """The size of the copy, measured exactly when the estimate is near the limit."""
-    if size * _UNDER <= max_bytes:
-        return size
+    """The size of the copy, measured exactly (the estimate is near the limit)."""
     if size > _OVER * max_bytes:
         raise _too_large(size, max_bytes, None)
     exact = json_size(out)

@@ -63,7 +63,7 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
                     self._start_thread()
                 self._wake.notify()
                 self._settled.wait_for(lambda: ticket.settled, self._patience(timeout))
-            return self._flush_answer(ticket)
+            return ticket.delivered_all
 
     def _patience(self, timeout: float | None) -> float | None:
         """How long a flush may wait: never on the sender thread (an on_error

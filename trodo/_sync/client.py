@@ -146,7 +146,9 @@ class TrodoClient(ClientBase[UserContext]):
         """Wait until every event tracked before this call is delivered or given up.
 
         Returns True when all of them were delivered, False when some were
-        given up or ``timeout`` seconds passed first.
+        given up or ``timeout`` seconds passed first. With batching off,
+        where each event is sent (or given up) before ``track`` returns, it is
+        True when no event was given up since the previous ``flush()``.
         """
         return self._delivery.flush(timeout)
 

@@ -254,9 +254,7 @@ class MockTrodoServer:
         """
         return self._wait(lambda: self.events, count, timeout, "accepted events")
 
-    def wait_for_requests(
-        self, count: int, timeout: float = DEFAULT_WAIT
-    ) -> list[RecordedRequest]:
+    def wait_for_requests(self, count: int, timeout: float = DEFAULT_WAIT) -> list[RecordedRequest]:
         """Block until at least ``count`` requests were recorded (whatever their answer)."""
         return self._wait(lambda: self.requests, count, timeout, "requests")
 
