@@ -240,6 +240,16 @@ def test_the_proxy_environment_variables_are_honoured(
     assert proxy.seen
 
 
+def test_no_proxy_from_the_environment_sends_those_hosts_directly(
+    trodo_server: MockTrodoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    client = trodo_server.client()
+    client.track("user_42", "not_proxied")
+    assert names(trodo_server.events) == ["not_proxied"]
+
+
 def test_a_proxy_that_cannot_be_reached_is_retried_then_given_up(
     trodo_server: MockTrodoServer,
 ) -> None:

@@ -37,7 +37,7 @@ USER_AGENT = (
     f"{platform.python_version()}; httpx {httpx.__version__})"
 )
 SITE_HEADER = "X-Trodo-Site-Id"
-# What httpx reads from the environment while trust_env is on (besides .netrc).
+# What httpx reads from the environment while trust_env is on.
 ENVIRONMENT = (
     "HTTPS_PROXY",
     "HTTP_PROXY",
