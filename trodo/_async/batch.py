@@ -137,7 +137,7 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
             answer = await self._send(batch)
             with self._lock:
                 drops = policy.on_answer(batch, answer, time.monotonic())
-            self._report(drops)  # before waking flush(), as the threaded sender does
+            self._answered(answer, drops)  # before waking flush(), as the threaded sender does
             async with self._settled:
                 self._settled.notify_all()
 

@@ -124,13 +124,14 @@ class AsyncDirectDelivery(DirectDeliveryBase[AsyncSender]):
 
     async def flush(self, timeout: float | None = None) -> bool:
         """Wait for sends handed over from other threads; every other event was
-        sent or reported when its ``track`` returned. False on timeout."""
+        sent or reported when its ``track`` returned. True when none is still
+        pending at ``timeout`` and no event was given up since the previous flush()."""
         with self._lock:
             handed = [asyncio.wrap_future(f) for f in self._handed]
-        if not handed:
-            return True
-        _, pending = await asyncio.wait(handed, timeout=timeout)
-        return not pending
+        pending: set[Any] = set()
+        if handed:
+            _, pending = await asyncio.wait(handed, timeout=timeout)
+        return self._nothing_given_up_since_last_flush() and not pending
 
     async def shutdown(self, timeout: float | None = None) -> None:
         """Wait (up to ``timeout``) for sends under way from other threads, then refuse events."""

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from trodo._core.answers import Answer
+from trodo._core.config import Config
 from trodo._core.operations import Call
 from trodo._core.records import EventRecord
 from trodo._core.sessions import Session
@@ -28,7 +29,14 @@ from trodo._wire.operations import (
     TRACK_EVENTS_BULK,
     Generated,
 )
-from trodo._wire.transport_base import TransportBase, answered, log_request, log_response, raised
+from trodo._wire.transport_base import (
+    HttpSetupError,
+    TransportBase,
+    answered,
+    log_request,
+    log_response,
+    raised,
+)
 from trodo_api.models import BulkEvents, Event
 
 logger = logging.getLogger("trodo")
@@ -79,16 +87,21 @@ async def sliced_bulk_model(records: list[EventRecord]) -> BulkEvents:
 class AsyncTransport(TransportBase):
     """One kept-alive ``httpx.AsyncClient`` for the Trodo API, used from one event loop."""
 
-    def __init__(self, site_id: str, api_base: str, timeout: float) -> None:
-        super().__init__(site_id, api_base, timeout)
-        # Built now, not at the first request: loading the CA bundle takes tens
-        # of milliseconds, which the event loop would stall for.
-        _ = self.api_client
+    def __init__(self, config: Config) -> None:
+        super().__init__(config)
+        self._build()
 
     def after_fork_in_child(self) -> None:
         """(Re)create the HTTP client: a forked child never shares its parent's sockets."""
         super().after_fork_in_child()
-        _ = self.api_client
+        self._build()
+
+    def _build(self) -> None:
+        # Built now, not at the first request: loading the CA bundle takes tens
+        # of milliseconds, which the event loop would stall for.
+        # A setup fault is said once; each request tries again, as if unreachable.
+        with contextlib.suppress(HttpSetupError):
+            _ = self.api_client
 
     def _connect(self, options: dict[str, Any]) -> None:
         self._api.set_async_httpx_client(AsyncJsonClient(**options))
@@ -105,10 +118,10 @@ class AsyncTransport(TransportBase):
     async def _post(self, generated: Generated, body: object) -> tuple[Answer, Any]:
         _last_response.set(None)
         try:
-            result = await generated.asyncio_detailed(client=self._api, body=body)
+            result = await generated.asyncio_detailed(client=self.api_client, body=body)
         except Exception as exc:  # every fault becomes an answer, never a raise
-            return raised(exc, _last_response.get())
-        return answered(result)
+            return raised(exc, _last_response.get(), self._site_id)
+        return answered(result, self._site_id)
 
     async def register_session(self, session: Session) -> Answer:
         """POST /api/sdk/track for ``session``."""
@@ -130,4 +143,5 @@ class AsyncTransport(TransportBase):
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._api.get_async_httpx_client().aclose()
+        if self._connected:
+            await self._api.get_async_httpx_client().aclose()

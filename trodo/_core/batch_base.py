@@ -108,6 +108,13 @@ class BatchDeliveryBase(ABC, Generic[_R]):
         for drop in drops:
             self._sender.reporter.events_failed(drop.reason, drop.detail, drop.items)
 
+    def _answered(self, answer: Answer, drops: list[Drop[EventRecord]]) -> None:
+        """After the policy heard ``answer``: report what it gave up; an accepted
+        request ends an unauthorized episode (the next refusal is said again)."""
+        if answer.outcome is Outcome.OK:
+            self._sender.reporter.accepted()
+        self._report(drops)
+
     def _unposted_attempt(self, answer: Answer) -> Answer:
         """A batch stopped at a failed session registration (only the sender calls it)."""
         self._unposted += 1

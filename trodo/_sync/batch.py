@@ -117,7 +117,7 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
             answer = self._send(batch)
             with self._lock:
                 drops = policy.on_answer(batch, answer, time.monotonic())
-            self._report(drops)
+            self._answered(answer, drops)
             # Waiters wake only once the drops are reported: when flush() returns,
             # on_error has heard of everything it gave up.
             with self._lock:

@@ -80,8 +80,11 @@ class DirectDelivery(DirectDeliveryBase[Sender]):
         return attempt
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Nothing waits when batching is off: every event was sent or reported."""
-        return True
+        """Nothing waits when batching is off: every event was sent or reported.
+
+        True when no event was given up since the previous flush().
+        """
+        return self._nothing_given_up_since_last_flush()
 
     def shutdown(self, timeout: float | None = None) -> None:
         """Refuse events from now on."""

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import httpx
 
 from trodo._core.answers import Answer
+from trodo._core.config import Config
 from trodo._core.operations import Call
 from trodo._core.records import EventRecord
 from trodo._core.sessions import Session
@@ -42,8 +43,8 @@ _R = TypeVar("_R")
 class Transport(TransportBase):
     """One kept-alive HTTP client for the Trodo API, used from any thread."""
 
-    def __init__(self, site_id: str, api_base: str, timeout: float) -> None:
-        super().__init__(site_id, api_base, timeout)
+    def __init__(self, config: Config) -> None:
+        super().__init__(config)
         # The answer the response hook saw, per thread (see ``raised``).
         self._last = threading.local()
 
@@ -69,8 +70,8 @@ class Transport(TransportBase):
         try:
             result = operation(self.api_client)
         except Exception as exc:  # every fault becomes an answer, never a raise
-            return raised(exc, getattr(self._last, "response", None))
-        return answered(result)
+            return raised(exc, getattr(self._last, "response", None), self._site_id)
+        return answered(result, self._site_id)
 
     def _post(self, generated: Generated, body: object) -> tuple[Answer, Any]:
         return self._call(lambda api: generated.sync_detailed(client=api, body=body))
