@@ -57,9 +57,7 @@ def _flaky_run(seed: int, results: dict[int, Any]) -> None:
         flaky = Flaky(seed)
         server.respond_with(flaky)
         errors = ErrorLog()
-        client = server.client(
-            batch_enabled=True, batch_size=50, timeout=2.0, on_error=errors
-        )
+        client = server.client(batch_enabled=True, batch_size=50, timeout=2.0, on_error=errors)
         for i in range(EVENTS_PER_SEED):
             client.track(f"user-{i % USERS}", "purchase", {"i": i})
         delivered_all = client.flush(PATIENCE * 3)
