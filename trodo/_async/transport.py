@@ -105,7 +105,8 @@ class AsyncTransport(TransportBase):
     async def _post(self, generated: Generated, body: object) -> tuple[Answer, Any]:
         _last_response.set(None)
         try:
-            result = await generated.asyncio_detailed(client=self._api, body=body)
+            with self._limits():
+                result = await generated.asyncio_detailed(client=self._api, body=body)
         except Exception as exc:  # every fault becomes an answer, never a raise
             return raised(exc, _last_response.get())
         return answered(result)
@@ -129,5 +130,6 @@ class AsyncTransport(TransportBase):
         return answer, endpoint.read(parsed)
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
+        """Refuse new requests and close the connection pool."""
+        self.cancel()
         await self._api.get_async_httpx_client().aclose()

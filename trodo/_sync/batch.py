@@ -91,6 +91,8 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
             thread = self._thread
         self._report(drops)
         if thread is not None and thread is not threading.current_thread():
+            # A request still under way belongs to events just given up: end it.
+            self._sender.transport.cancel()
             thread.join(timeout=1.0)
         _live.discard(self)
 

@@ -67,7 +67,8 @@ class Transport(TransportBase):
     def _call(self, operation: Callable[[ApiClient], Response[_R]]) -> tuple[Answer, _R | None]:
         self._last.response = None
         try:
-            result = operation(self.api_client)
+            with self._limits():
+                result = operation(self.api_client)
         except Exception as exc:  # every fault becomes an answer, never a raise
             return raised(exc, getattr(self._last, "response", None))
         return answered(result)
@@ -94,6 +95,7 @@ class Transport(TransportBase):
         return answer, endpoint.read(parsed)
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """End the requests under way, wait (briefly) until none reads, close the pool."""
+        self.cancel(wait=1.0)
         if self._connected:
             self._api.get_httpx_client().close()

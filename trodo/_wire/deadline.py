@@ -71,6 +71,12 @@ class _Limits:
             raise error("the request's deadline (timeout) passed before its answer was complete")
         return left
 
+    def want(self, max_bytes: int) -> int:
+        """How much one read may take: never much past the cap."""
+        if self.left == math.inf:
+            return max_bytes
+        return max(1, min(max_bytes, int(self.left) + 1))
+
     def count(self, data: bytes) -> None:
         self.left -= len(data)
         if self.left < 0:
@@ -157,7 +163,7 @@ class _Stream(httpcore.NetworkStream):
         if limits is None:
             return self._inner.read(max_bytes, timeout)
         read_until = math.inf if timeout is None else time.monotonic() + timeout
-        want = max_bytes if limits.left == math.inf else max(1, min(max_bytes, int(limits.left) + 1))
+        want = limits.want(max_bytes)
         while True:
             left = limits.remaining(httpcore.ReadTimeout)
             own = read_until - time.monotonic()
@@ -212,9 +218,7 @@ class _Backend(httpcore.NetworkBackend):
         limits = _current.get()
         if limits is not None:
             timeout = _clamp(timeout, limits.remaining(httpcore.ConnectTimeout))
-        return _Stream(
-            self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
-        )
+        return _Stream(self._inner.connect_tcp(host, port, timeout, local_address, socket_options))
 
     def connect_unix_socket(
         self,
@@ -243,7 +247,7 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         if limits is None:
             return await self._inner.read(max_bytes, timeout)
         timeout = _clamp(timeout, limits.remaining(httpcore.ReadTimeout))
-        want = max_bytes if limits.left == math.inf else max(1, min(max_bytes, int(limits.left) + 1))
+        want = limits.want(max_bytes)
         data = await self._inner.read(want, timeout)
         limits.count(data)
         return data
@@ -307,21 +311,30 @@ class _AsyncBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-
-
 def install(client: httpx.Client | httpx.AsyncClient) -> bool:
     """Put the limits under every connection pool of ``client`` (its own transport and
-    any proxy mounts). False if a pool was not httpcore's (nothing was changed there)."""
-    transports: list[object] = [client._transport, *client._mounts.values()]
-    wrapper = _AsyncBackend if isinstance(client, httpx.AsyncClient) else _Backend
+    any proxy mounts). False if a pool was not httpcore's (nothing was changed there).
+
+    httpx keeps its transports, and httpcore its network backend, in private
+    attributes that their constructors take no argument for: they are read from
+    the instances' ``vars()`` (httpx 0.28, httpcore 1.0; ``tests/test_hostile_answers.py``
+    fails if that ever stops working).
+    """
+    client_state: dict[str, typing.Any] = vars(client)
+    mounts = client_state.get("_mounts") or {}
+    transports = [client_state.get("_transport"), *mounts.values()]
     done = True
     for transport in transports:
-        pool = getattr(transport, "_pool", None)
-        backend = getattr(pool, "_network_backend", None)
+        if transport is None:
+            continue  # a mount that turns proxying off for some hosts
+        pool = getattr(transport, "__dict__", {}).get("_pool")
+        pool_state: dict[str, object] = getattr(pool, "__dict__", {})
+        backend = pool_state.get("_network_backend")
         if backend is None:
-            done = done and transport is None
-            continue
-        if not isinstance(backend, _Backend | _AsyncBackend):
-            # httpcore keeps the backend here and hands it to every connection it makes.
-            pool._network_backend = wrapper(backend)  # type: ignore[union-attr]
+            done = False
+        elif isinstance(backend, httpcore.NetworkBackend):
+            # httpcore hands this backend to every connection the pool makes.
+            pool_state["_network_backend"] = _Backend(backend)
+        elif isinstance(backend, httpcore.AsyncNetworkBackend):
+            pool_state["_network_backend"] = _AsyncBackend(backend)
     return done

@@ -10,6 +10,7 @@ network faults: a fault is an answer too.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import platform
 import threading
@@ -23,6 +24,7 @@ from trodo._core.answers import Answer, Outcome
 from trodo._core.config import mask
 from trodo._core.retry import classify
 from trodo._version import __version__
+from trodo._wire.deadline import Cancel, request_limits
 from trodo_api.types import Response
 
 #: The generated client type, for advanced users' direct typed calls.
@@ -106,6 +108,8 @@ class TransportBase(ABC):
 
     def _new_http_client(self) -> None:
         self._api = ApiClient(base_url=self._api_base, raise_on_unexpected_status=False)
+        # Ends the requests under way at shutdown, and refuses new ones.
+        self._cancel = Cancel()
         # The httpx client is made at first use: loading the CA bundle takes
         # tens of milliseconds that a client never used should not cost.
         self._connected = False
@@ -129,6 +133,19 @@ class TransportBase(ABC):
             "timeout": httpx.Timeout(self._timeout),
             "event_hooks": {"request": [self._log_request], "response": [self._keep]},
         }
+
+    def _limits(self) -> contextlib.AbstractContextManager[None]:
+        """The limits of one request: ``timeout`` for the whole of it (and no more than
+        the call it belongs to has left), its answer read up to the cap."""
+        return request_limits(self._timeout, self._cancel)
+
+    def cancel(self, wait: float = 0.0) -> None:
+        """End the requests under way (a read stops within ``deadline.SLICE``) and
+        refuse new ones: at shutdown, so nothing is still reading afterwards. Waits
+        up to ``wait`` seconds for the requests under way to end."""
+        self._cancel.cancel()
+        if wait:
+            self._cancel.wait_idle(wait)
 
     @abstractmethod
     def _connect(self, options: dict[str, Any]) -> None:
