@@ -27,6 +27,7 @@ from trodo._core.validation import (
     require_severity,
     require_str,
 )
+from trodo._core.wire_size import name_bytes, text_bytes
 
 R = TypeVar("R")
 
@@ -47,13 +48,14 @@ class ContextOwner(Protocol):
 class ContextBase:
     """State and call-site logic shared by the sync and async user contexts."""
 
-    __slots__ = ("__weakref__", "_distinct_id", "_lock", "_owner", "_session")
+    __slots__ = ("__weakref__", "_distinct_id", "_id_bytes", "_lock", "_owner", "_session")
     # Each twin's context makes its own kind (how callers wait for registration).
     _session_type: ClassVar[type[Session]]
 
     def __init__(self, owner: ContextOwner, distinct_id: str, session_id: str | None) -> None:
         self._owner = owner
         self._distinct_id = distinct_id
+        self._id_bytes = text_bytes(distinct_id)  # in each event, for the queue's byte bound
         self._lock = threading.Lock()
         self._session: Session | None = self._session_type(owner.site_id, distinct_id, session_id)
 
@@ -92,7 +94,8 @@ class ContextBase:
         severity = require_severity(severity)
         now = time.time()
         props = error_properties(error, severity, now)
-        size = sum(len(str(v)) for v in props.values()) + 120
+        # Rare, and a stack has quotes and newlines: counted exactly.
+        size = 2 + sum(len(k) + 6 + text_bytes(str(v)) for k, v in props.items())
         return self._record("auto", "server_error", "error", props, now, size)
 
     def _record(
@@ -104,15 +107,20 @@ class ContextBase:
         when: float,
         size: int,
     ) -> EventRecord:
+        session = self._session or self._current_session()
+        # Every byte it takes on the wire: ids (exact, counted once per session and
+        # user), name and category (exact, remembered), properties (copy_properties),
+        # the fixed keys, nulls, timestamp and separators (EVENT_OVERHEAD_BYTES).
+        wire = size + name_bytes(name) + name_bytes(category) + EVENT_OVERHEAD_BYTES
         return EventRecord(
-            self._session or self._current_session(),
+            session,
             self._distinct_id,
             event_type,
             name,
             category,
             props,
             when,
-            size + len(name) + len(category) + EVENT_OVERHEAD_BYTES,
+            wire + session.wire_bytes + self._id_bytes,
         )
 
     # -- operations -----------------------------------------------------------------
@@ -134,6 +142,7 @@ class ContextBase:
             answer = ALREADY_DONE
         elif operation.follows_merge and isinstance(value, str) and value != call.distinct_id:
             self._distinct_id = value
+            self._id_bytes = text_bytes(value)
             self._owner.alias(value, self)
             merged = True
         return operation.result(Reply(answer, value, self._distinct_id, merged))

@@ -50,8 +50,14 @@ def classify_error(exc: Exception, last: httpx.Response | None) -> Answer:
     """
     if isinstance(exc, httpx.TransportError):
         return Answer(Outcome.RETRY, detail=f"{type(exc).__name__}: {exc}".rstrip(": "))
-    if isinstance(exc, ValueError) and last is not None:
-        return classify(last.status_code, last.headers, last.content)
+    if last is not None:
+        # The server answered; reading what it said failed (a body of another
+        # shape, an odd status): the status is the answer.
+        try:
+            body = last.content
+        except Exception:  # not read: nothing of it is needed
+            body = b""
+        return classify(last.status_code, last.headers, body)
     # Anything else (a bug, an invalid URL): retrying cannot help.
     return Answer(Outcome.REJECTED, detail=f"{type(exc).__name__}: {exc}")
 
