@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from trodo._core.answers import DROP_REASONS, Answer, DropReason, Outcome
-from trodo._core.batches import WAITING, Batch, Drop, FlushTicket, PolicyConfig
+from trodo._core.batches import DRAINED, WAITING, Batch, Drop, FlushTicket, PolicyConfig
 from trodo._core.retry import Stall, stall_delay
 
 T = TypeVar("T")
@@ -73,6 +73,8 @@ class HeldBack(Generic[T]):
         a later attempt; any other drops them now, as its reason. The rest of the
         batch is posted and answered with `on_answer` as usual (an empty one too,
         with the answer of what held its events back, or `ALREADY_DONE`)."""
+        if batch._state == DRAINED:
+            return []  # drain() gave it up meanwhile (shutdown): nothing to hold
         if batch is not self._in_flight:
             raise ValueError("hold_back() got a batch that is not the one in flight")
         items, sizes, seqs, nbytes = batch._split_off(hold)
