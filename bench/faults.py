@@ -167,6 +167,7 @@ def table(outcomes: dict[str, FaultRuns], seeds: int, n: int) -> str:
         "subject",
         "delivered (worst seed)",
         "lost per seed",
+        "requests the sink failed, per seed",
         "given up (SDK's own count, per seed)",
         "first track → shutdown done, s (median; range)",
         "slowest track() ms (worst seed)",
@@ -177,11 +178,12 @@ def table(outcomes: dict[str, FaultRuns], seeds: int, n: int) -> str:
         outcome = outcomes[key]
         if not outcome.runs:
             why = outcome.unavailable or "not run"
-            lines.append(f"| {label} | — | — | — | — | — | {why} |")
+            lines.append(f"| {label} | — | — | — | — | — | — | {why} |")
             continue
         runs = outcome.runs
         worst = min(int(r["delivered"]) for r in runs)
         lost = ", ".join(str(_lost(r)) for r in runs)
+        failed = ", ".join(str(sum(r.get("failed_by_path", {}).values())) for r in runs)
         given = ", ".join("—" if r.get("given_up") is None else str(r["given_up"]) for r in runs)
         times = [r["total_s"] for r in runs if "total_s" in r]
         hung = sum(1 for r in runs if r.get("hung"))
@@ -200,7 +202,7 @@ def table(outcomes: dict[str, FaultRuns], seeds: int, n: int) -> str:
             marks.append(f"no track() over {TRACK_LIMIT_MS:g} ms: {_verdict(slowest <= 5.0)}")
             targets = "; ".join(marks)
         lines.append(
-            f"| {label} | {worst:,} / {n:,} | {lost} | {given} | {time_text} | "
+            f"| {label} | {worst:,} / {n:,} | {lost} | {failed} | {given} | {time_text} | "
             f"{slowest:.2f} | {targets} |"
         )
     intro = (

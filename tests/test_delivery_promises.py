@@ -139,6 +139,27 @@ def test_a_failed_registration_does_not_hold_up_other_sessions_events() -> None:
     assert client.stats().dropped == {}
 
 
+def test_a_refused_registration_drops_only_that_sessions_events() -> None:
+    with MockTrodoServer() as server:
+
+        def refuse_b(path: str, body: Any) -> Answer | None:
+            if body["sessionData"]["distinct_id"] == "user_b":
+                return Answer(400, {"error": "bad session"})
+            return None
+
+        server.respond_with(refuse_b, path=SESSIONS)
+        errors = ErrorLog()
+        client = server.client(batch_enabled=True, batch_size=1000, on_error=errors)
+        for name in ("a1", "b1", "a2"):
+            client.track(f"user_{name[0]}", name)
+        assert not client.flush(PATIENCE)
+        client.shutdown()
+        names = [e["event_name"] for e in server.events]
+    assert names == ["a1", "a2"]
+    assert errors.reasons() == ["rejected"]
+    assert errors.lost_names("rejected") == ["b1"]
+
+
 # -- the byte bound counts ids -----------------------------------------------------------------
 
 

@@ -131,13 +131,13 @@ class BatchDeliveryBase(ABC, Generic[_R]):
         """
         policy, lock = self._policy, self._lock
         failed: dict[Session, Answer] = {}
-        in_a_row = 0
+        in_a_row = 0  # transient failures in a row
         last = ALREADY_DONE
         for session in unregistered_sessions(batch):
             if session in failed:
                 continue
             if in_a_row >= 2:
-                failed[session] = last
+                failed[session] = last  # not tried: waits for the next attempt
                 continue
             answer = yield session
             if answer.outcome is Outcome.OK:
@@ -148,8 +148,10 @@ class BatchDeliveryBase(ABC, Generic[_R]):
             if answer.outcome is Outcome.UNAUTHORIZED:  # the site id: nothing can go
                 with lock:
                     return policy.on_answer(batch, answer, time.monotonic())
-            failed[session] = last = answer
-            in_a_row += 1
+            failed[session] = answer
+            if answer.outcome is Outcome.RETRY:
+                last = answer
+                in_a_row += 1
         drops: list[Drop[EventRecord]] = []
         empty_answer = ALREADY_DONE
         if failed:
