@@ -22,6 +22,7 @@ from trodo._core.operations import Call
 from trodo._core.records import EventRecord
 from trodo._core.sending import DirectDeliveryBase, Flow, Retrier, SenderBase
 from trodo._core.sessions import Session
+from trodo._wire.deadline import call_deadline
 
 if TYPE_CHECKING:
     from trodo._async.transport import AsyncTransport
@@ -35,7 +36,8 @@ async def retry(retrier: Retrier, attempt: AsyncAttempt, deadline: float) -> tup
     """``trodo._sync.direct.retry`` on the loop: the same decisions, awaited attempts and waits."""
     tries = 0
     while True:
-        answer, value = await attempt()
+        with call_deadline(deadline):  # no request of the call runs past its deadline
+            answer, value = await attempt()
         tries += 1
         delay = retrier.next_delay(answer, tries, deadline)
         if delay is None:

@@ -29,6 +29,7 @@ from trodo._core.validation import (
     require_severity,
     require_text,
 )
+from trodo._core.wire_size import name_bytes, text_bytes
 
 R = TypeVar("R")
 
@@ -54,7 +55,15 @@ class ContextOwner(Protocol):
 class ContextBase:
     """State and call-site logic shared by the sync and async user contexts."""
 
-    __slots__ = ("__weakref__", "_distinct_id", "_lock", "_max_bytes", "_owner", "_session")
+    __slots__ = (
+        "__weakref__",
+        "_distinct_id",
+        "_id_bytes",
+        "_lock",
+        "_max_bytes",
+        "_owner",
+        "_session",
+    )
     # Each twin's context makes its own kind (how callers wait for registration).
     _session_type: ClassVar[type[Session]]
 
@@ -62,6 +71,7 @@ class ContextBase:
         self._owner = owner
         self._max_bytes = owner.max_request_bytes
         self._distinct_id = distinct_id
+        self._id_bytes = text_bytes(distinct_id)  # in each event, for the queue's byte bound
         self._lock = threading.Lock()
         self._session: Session | None = self._session_type(owner.site_id, distinct_id, session_id)
 
@@ -127,16 +137,23 @@ class ContextBase:
         size: int,
     ) -> EventRecord:
         session = self._session or self._current_session()
+        # Every byte it takes on the wire: ids (exact, counted once per session and
+        # user), name and category (exact, remembered), properties (copy_properties),
+        # the fixed keys, nulls, timestamp and separators (EVENT_OVERHEAD_BYTES).
+        wire = (
+            size
+            + name_bytes(name)
+            + name_bytes(category)
+            + EVENT_OVERHEAD_BYTES
+            + session.wire_bytes
+            + self._id_bytes
+        )
+        if wire > self._max_bytes:
+            self._refuse_size(name, category, props)
         distinct_id = self._distinct_id
-        # Bytes on the wire, ids included (they are caller-controlled too).
-        size += (
-            len(name) + len(category) + len(distinct_id) + len(session.session_id)
-        ) + EVENT_OVERHEAD_BYTES
-        if size > self._max_bytes:
-            self._refuse_size(size, name, category, props)
-        return EventRecord(session, distinct_id, event_type, name, category, props, when, size)
+        return EventRecord(session, distinct_id, event_type, name, category, props, when, wire)
 
-    def _refuse_size(self, size: int, name: str, category: str, props: dict[str, Any]) -> None:
+    def _refuse_size(self, name: str, category: str, props: dict[str, Any]) -> None:
         """Raise unless the event, measured exactly, fits a request after all."""
         session = self._session or self._current_session()
         texts = (name, category, self._distinct_id, session.session_id)
@@ -167,6 +184,7 @@ class ContextBase:
             answer = ALREADY_DONE
         elif operation.follows_merge and is_text(value) and value != call.distinct_id:
             self._distinct_id = value
+            self._id_bytes = text_bytes(value)
             self._owner.alias(value, self)
             merged = True
         return operation.result(Reply(answer, value, self._distinct_id, merged))

@@ -49,6 +49,7 @@ class Reporter:
         self._lock = threading.Lock()
         self._dropped: Counter[str] = Counter()
         self._unauthorized_said = False
+        self._callback_said = False
 
     def after_fork_in_child(self) -> None:
         """A fork may have copied the lock while another thread held it.
@@ -102,5 +103,20 @@ class Reporter:
         if self._on_error is not None:
             try:
                 self._on_error(error)
-            except Exception:  # the user's callback must not break delivery either
-                logger.exception("trodo: the on_error callback raised")
+            except BaseException as exc:  # SystemExit, KeyboardInterrupt too: delivery goes on
+                self._callback_raised(exc)
+
+    def _callback_raised(self, exc: BaseException) -> None:
+        # Said once, with the traceback; later ones only at DEBUG (a callback that
+        # always raises would otherwise log once per failure).
+        with self._lock:
+            said, self._callback_said = self._callback_said, True
+        if said:
+            logger.debug("trodo: the on_error callback raised %r again", exc)
+            return
+        logger.error(
+            "trodo: the on_error callback raised %s; trodo ignores it and delivery goes on "
+            "(said once; later ones are logged at DEBUG)",
+            type(exc).__name__,
+            exc_info=(type(exc), exc, exc.__traceback__),
+        )

@@ -10,6 +10,7 @@ network faults: a fault is an answer too.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -26,6 +27,7 @@ from trodo._core.config import Config, hide_credentials, redact
 from trodo._core.reporting import say_loudly
 from trodo._core.retry import classify
 from trodo._version import __version__
+from trodo._wire.deadline import Cancel, request_limits
 from trodo_api.types import Response
 
 #: The generated client type, for advanced users' direct typed calls.
@@ -66,8 +68,14 @@ def classify_error(exc: Exception, last: httpx.Response | None) -> Answer:
     """
     if isinstance(exc, httpx.TransportError | HttpSetupError):
         return Answer(Outcome.RETRY, detail=f"{type(exc).__name__}: {exc}".rstrip(": "))
-    if isinstance(exc, ValueError) and last is not None:
-        return classify(last.status_code, last.headers, last.content)
+    if last is not None:
+        # The server answered; reading what it said failed (a body of another
+        # shape, an odd status): the status is the answer.
+        try:
+            body = last.content
+        except Exception:  # not read: nothing of it is needed
+            body = b""
+        return classify(last.status_code, last.headers, body)
     # Anything else (a bug, an invalid URL): retrying cannot help.
     return Answer(Outcome.REJECTED, detail=f"{type(exc).__name__}: {exc}")
 
@@ -140,6 +148,8 @@ class TransportBase(ABC):
 
     def _new_http_client(self) -> None:
         self._api = ApiClient(base_url=self._api_base, raise_on_unexpected_status=False)
+        # Ends the requests under way at shutdown, and refuses new ones.
+        self._cancel = Cancel()
         # The httpx client is made at first use: loading the CA bundle takes
         # tens of milliseconds that a client never used should not cost.
         self._connected = False
@@ -199,6 +209,19 @@ class TransportBase(ABC):
             "verify": verify,
             "trust_env": self._trust_env,
         }
+
+    def _limits(self) -> contextlib.AbstractContextManager[None]:
+        """The limits of one request: ``timeout`` for the whole of it (and no more than
+        the call it belongs to has left), its answer read up to the cap."""
+        return request_limits(self._timeout, self._cancel)
+
+    def cancel(self, wait: float = 0.0) -> None:
+        """End the requests under way (a read stops within ``deadline.SLICE``) and
+        refuse new ones: at shutdown, so nothing is still reading afterwards. Waits
+        up to ``wait`` seconds for the requests under way to end."""
+        self._cancel.cancel()
+        if wait:
+            self._cancel.wait_idle(wait)
 
     @abstractmethod
     def _connect(self, options: dict[str, Any]) -> None:
