@@ -107,6 +107,25 @@ BAD_CALLS: list[tuple[str, Call, type[Exception], str]] = [
         TypeError,
         "fixed_properties['last_location_city']",
     ),
+    ("unset-surrogate", lambda c: c.people_unset("u", "\ud800"), ValueError, "keys holds a lone"),
+    (
+        "set-surrogate",
+        lambda c: c.people_set("u", {"a": "\ud800"}),
+        ValueError,
+        "properties['a'] holds a lone",
+    ),
+    (
+        "append-surrogate",
+        lambda c: c.people_append("u", "k", ["\udfff"]),
+        ValueError,
+        "values[0] holds a lone",
+    ),
+    (
+        "group-key-surrogate",
+        lambda c: c.add_group("u", "\ud800", "acme"),
+        ValueError,
+        "group_key holds a lone",
+    ),
     ("people-bool-id", lambda c: c.people_set(False, {"a": 1}), TypeError, "distinct_id"),
     ("people-empty-id", lambda c: c.people_delete_user(""), ValueError, "distinct_id"),
 ]
@@ -301,3 +320,20 @@ def test_a_disabled_client_checks_profile_writes_and_sends_none(kind: str) -> No
         with pytest.raises(ValueError, match="fixed_properties"):
             client.upsert_user("u", fixed_properties={"browser": "x"})
         assert client.stats().disabled == 1
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_a_write_larger_than_one_request_is_refused_at_the_call(
+    server: MockTrodoServer, batched: bool
+) -> None:
+    server.clear()
+    options: dict[str, Any] = {"batch_enabled": batched, "max_request_bytes": 2048}
+    with trodo.TrodoClient(server.site_id, api_base=server.url, **options) as client:
+        with pytest.raises(
+            ValueError, match=r"people\.set write is .* more than max_request_bytes"
+        ):
+            client.people_set("u", {"essay": "x" * 4096})
+        client.people_set("u", {"essay": "x" * 1024})  # fits: sent
+        assert client.flush()
+        assert client.stats().queued == 0
+    assert [len(u.body["properties"]["essay"]) for u in server.profile_updates] == [1024]

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 from trodo._core.answers import DropReason
 from trodo._core.config import ClientOptions
-from trodo._core.errors import DeliveryError, LostEvent, LostWrite, Stats
+from trodo._core.errors import DeliveryError, LostEvent, LostWrite, Stats, TrodoWarning
 from trodo._core.operations import IdentifyResult
 from trodo._core.profiles import ClientWrites, GroupProfile, People, Users
 from trodo._core.vendor_options import not_included
@@ -72,6 +72,7 @@ __all__ = [
     "People",
     "Stats",
     "TrodoClient",
+    "TrodoWarning",
     "UpsertResponse",
     "UpsertResult",
     "UserContext",

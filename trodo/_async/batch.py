@@ -19,16 +19,9 @@ import weakref
 from trodo._async.direct import AsyncSender
 from trodo._async.loop import LoopBinding
 from trodo._async.sessions import async_session
-from trodo._core.answers import Answer, DropReason, Outcome
-from trodo._core.batch_base import (
-    BatchDeliveryBase,
-    Item,
-    batch_events,
-    batch_write,
-    send_failed,
-    unregistered_sessions,
-)
-from trodo._core.batches import Batch, FlushTicket
+from trodo._core.answers import DropReason
+from trodo._core.batch_base import BatchDeliveryBase, Item, send_failed
+from trodo._core.batches import Batch, Drop, FlushTicket
 from trodo._core.config import Config
 from trodo._core.records import EventRecord
 from trodo._core.write_results import WriteOutcome
@@ -93,7 +86,9 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
             ticket = self._policy.request_flush()
         await self._until_settled(ticket, timeout)
         with self._lock:
-            return ticket.delivered_all
+            delivered = ticket.delivered_all
+        self.report_unreported()
+        return delivered
 
     async def shutdown(self, timeout: float | None = None) -> None:
         """Send what is queued (waiting up to ``timeout``), then stop the task.
@@ -108,6 +103,7 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
             drops = self._policy.drain(DropReason.SHUTDOWN, "shutdown() timed out")
         self._stopping = True
         self._report(drops)
+        self.report_unreported()
         task = self._task
         if task is not None and not task.done():
             # Idle, or in a request whose events were just given up.
@@ -152,9 +148,7 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
                     return
                 await self._sleep(wait)
                 continue
-            answer = await self._send(batch)
-            with self._lock:
-                drops = policy.on_answer(batch, answer, time.monotonic())
+            drops = await self._attempt(batch)
             self._report(drops)  # before waking flush(), as the threaded sender does
             async with self._settled:
                 self._settled.notify_all()
@@ -167,21 +161,27 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
         except TimeoutError:
             pass
 
-    async def _send(self, batch: Batch[Item]) -> Answer:
-        """One attempt: a write alone; else register the batch's new sessions, then
-        post the events."""
+    async def _attempt(self, batch: Batch[Item]) -> list[Drop[Item]]:
+        """One attempt (``_attempt_flow``): its registrations and post, awaited."""
         transport = self._sender.transport
+        flow = self._attempt_flow(batch)
         try:
-            write = batch_write(batch)
-            if write is not None:
-                return (await transport.send_write(write))[0]
-            for session in unregistered_sessions(batch):
-                answer = await async_session(session).register_once(transport.register_session)
-                if answer.outcome is not Outcome.OK:
-                    return self._unposted_attempt(answer)
-            return await transport.send_events(batch_events(batch))
-        except Exception as exc:
-            return send_failed(exc)
+            step = next(flow)
+            while True:
+                try:
+                    if isinstance(step, list):
+                        answer = await transport.send_events(step)
+                    elif isinstance(step, WriteRecord):
+                        answer = (await transport.send_write(step))[0]
+                    else:
+                        register = async_session(step).register_once
+                        answer = await register(transport.register_session)
+                except Exception as exc:
+                    answer = send_failed(exc)
+                step = flow.send(answer)
+        except StopIteration as done:
+            drops: list[Drop[Item]] = done.value
+            return drops
 
 
 def _report_abandoned() -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Self, Unpack
 from trodo._async.context import AsyncUserContext, capture_uncaught
 from trodo._async.loop import LoopBinding
 from trodo._core.answers import Answer
+from trodo._core.arguments import wallet_argument
 from trodo._core.client_base import ClientBase
 from trodo._core.config import ClientOptions, resolve
 from trodo._core.context_base import ContextBase
@@ -24,7 +25,6 @@ from trodo._core.disabled import refuse_when_disabled
 from trodo._core.operations import Call
 from trodo._core.profiles import ClientWrites
 from trodo._core.records import EventRecord
-from trodo._core.validation import wallet_argument
 from trodo._core.write_results import UpsertResult, WriteOutcome, WriteResult
 from trodo._core.writes import WriteRecord
 
@@ -39,6 +39,7 @@ class _AsyncPort:
     """The client as its contexts see it (`trodo._async.context.AsyncUserPort`)."""
 
     site_id: str
+    max_request_bytes: int
     check_loop: Callable[[], object]
     submit: Callable[[EventRecord], Awaitable[None]]
     submit_threadsafe: Callable[[EventRecord], None]
@@ -84,7 +85,7 @@ class AsyncTrodoClient(
         from trodo._async.transport import AsyncTransport
 
         self._binding = binding = LoopBinding(type(self).__name__)
-        self._transport = AsyncTransport(config.site_id, config.api_base, config.timeout)
+        self._transport = AsyncTransport(config)
         self._sender = sender = AsyncSender(self._transport, config)
         request: Callable[[Call], Awaitable[tuple[Answer, Any]]] = self._request
         if config.disabled:  # checked as always, sent never: no task, no connection
@@ -96,6 +97,7 @@ class AsyncTrodoClient(
             self._delivery = AsyncDirectDelivery(sender, binding)
         self._port = _AsyncPort(
             config.site_id,
+            config.max_request_bytes,
             binding.check,
             self._submit,
             self._delivery.submit_threadsafe,
@@ -203,7 +205,9 @@ class AsyncTrodoClient(
         """Wait until every event tracked before this call is delivered or given up.
 
         Returns True when all of them were delivered, False when some were
-        given up or ``timeout`` seconds passed first. The loop runs on meanwhile.
+        given up or ``timeout`` seconds passed first. The loop runs on meanwhile. With batching off,
+        where each event is sent (or given up) before ``track`` returns, it is
+        True when no event was given up since the previous ``flush()``.
         """
         self._binding.check()
         return await self._delivery.flush(timeout)

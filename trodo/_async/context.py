@@ -13,11 +13,11 @@ from typing import Any, Protocol, TypeVar
 
 from trodo._async.sessions import AsyncSession
 from trodo._core.answers import ALREADY_DONE, Answer
+from trodo._core.arguments import wallet_argument
 from trodo._core.context_base import ContextBase, ContextOwner
 from trodo._core.operations import IDENTIFY, RESET, WALLET_ADDRESS, Call, IdentifyResult, Operation
 from trodo._core.profiles import UserWrites
 from trodo._core.records import EventRecord
-from trodo._core.validation import wallet_argument
 from trodo._core.write_results import (
     UpsertResult,
     WriteOutcome,

@@ -15,11 +15,11 @@ import random
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import replace
 from typing import Any, Generic, TypeVar, cast
 
-from trodo._core.answers import Answer, DropReason, Outcome
+from trodo._core.answers import ALREADY_DONE, Answer, DropReason, Outcome
 from trodo._core.batches import Admission, Batch, Drop, policy_config
 from trodo._core.config import Config
 from trodo._core.errors import Stats
@@ -63,8 +63,8 @@ class BatchDeliveryBase(ABC, Generic[_R]):
         self._policy: DeliveryPolicy[Item] = DeliveryPolicy(self._policy_config, random.random)
         self._lock = threading.Lock()
         self._stopping = False
-        # Attempts that stopped at a failed session registration: the policy
-        # counts them as requests, but no event request reached the server.
+        # Attempts that posted nothing (every event held back at a failed session
+        # registration): the policy counts them as requests, the server saw none.
         self._unposted = 0
 
     def after_fork_in_child(self) -> None:
@@ -107,7 +107,11 @@ class BatchDeliveryBase(ABC, Generic[_R]):
         return admission, (WriteStatus.DROPPED, admission.reason, None)
 
     def _report_refusal(self, admission: Admission, item: Item | None = None) -> None:
-        """Say the first refusal of an episode (the policy counts each item)."""
+        """Say the first refusal of an episode when it happens, and the episode's
+        total when it ends (the policy counts each event and write; a refused
+        write is reported as itself when it is the first)."""
+        if admission.report:
+            self.report_unreported()
         if admission.accepted or not admission.first_of_episode:
             return
         if admission.reason is DropReason.SHUTDOWN:
@@ -125,6 +129,92 @@ class BatchDeliveryBase(ABC, Generic[_R]):
         else:
             self._sender.reporter.events_failed(reason, detail, [], count=1)
 
+    def report_unreported(self) -> None:
+        """Report the refused events not reported yet (an episode that ended, or,
+        at flush and shutdown, the one under way): ``on_error``'s counts then add
+        up to ``stats().dropped``."""
+        with self._lock:
+            pending = self._policy.unreported()
+        for item in pending:
+            what = "queue_full episode" if item.reason is DropReason.QUEUE_FULL else "refusals"
+            state = "ended" if item.ended else "so far"
+            detail = f"{item.total} event(s) dropped in this {what} ({state})"
+            if item.count:
+                self._sender.reporter.events_failed(item.reason, detail, [], count=item.count)
+
+    def _attempt_flow(self, batch: Batch[Item]) -> AttemptFlow:
+        """One attempt at ``batch``, without I/O: the driver runs its steps.
+
+        It yields each new session to register (accepted: progress, the backoff
+        starts again), holds back the events of sessions whose registration
+        failed, yields the list of the other events to post, and returns what
+        was given up. Two failed registrations in a row end the registering for
+        this attempt (the server struggles): the sessions not tried yet wait too.
+        """
+        policy, lock = self._policy, self._lock
+        write = batch_write(batch)
+        if write is not None:  # a profile write: alone, no session to register
+            answer = yield write
+            if answer.outcome is Outcome.OK:
+                self._sender.reporter.accepted()
+            with lock:
+                return policy.on_answer(batch, answer, time.monotonic())
+        failed: dict[Session, Answer] = {}
+        in_a_row = 0  # transient failures in a row
+        last = ALREADY_DONE
+        for session in unregistered_sessions(batch):
+            if session in failed:
+                continue
+            if in_a_row >= 2:
+                failed[session] = last  # not tried: waits for the next attempt
+                continue
+            answer = yield session
+            if answer.outcome is Outcome.OK:
+                in_a_row = 0
+                self._sender.reporter.accepted()  # an unauthorized episode is over
+                with lock:
+                    policy.progress(time.monotonic())
+                continue
+            if answer.outcome is Outcome.UNAUTHORIZED:  # the site id: nothing can go
+                with lock:
+                    return policy.on_answer(batch, answer, time.monotonic())
+            failed[session] = answer
+            if answer.outcome is Outcome.RETRY:
+                last = answer
+                in_a_row += 1
+        drops: list[Drop[Item]] = []
+        empty_answer = ALREADY_DONE
+        if failed:
+            drops, empty_answer = self._hold_back(batch, failed)
+        if batch.items:
+            answer = yield cast(list[EventRecord], list(batch.items))
+            if answer.outcome is Outcome.OK:
+                self._sender.reporter.accepted()
+        else:
+            answer = empty_answer
+            self._unposted += 1
+        with lock:
+            drops += policy.on_answer(batch, answer, time.monotonic())
+        return drops
+
+    def _hold_back(
+        self, batch: Batch[Item], failed: dict[Session, Answer]
+    ) -> tuple[list[Drop[Item]], Answer]:
+        """Take the failed sessions' events out of ``batch``: refused ones are
+        dropped, the others wait; also the answer to give if nothing is left."""
+        drops: list[Drop[Item]] = []
+        waiting = {s: a for s, a in failed.items() if a.outcome is Outcome.RETRY}
+        now = time.monotonic()
+        with self._lock:
+            for session, answer in failed.items():
+                if session not in waiting:
+                    drops += self._policy.hold_back(batch, _of(session), answer, now)
+            if not waiting:
+                return drops, ALREADY_DONE
+            answer = next(iter(waiting.values()))
+            self._policy.hold_back(batch, lambda r: _session(r) in waiting, answer, now)
+        return drops, answer
+
     def _report(self, drops: list[Drop[Item]]) -> None:
         reporter = self._sender.reporter
         for drop in drops:
@@ -134,11 +224,6 @@ class BatchDeliveryBase(ABC, Generic[_R]):
             writes = [i for i in drop.items if isinstance(i, WriteRecord)]
             if writes:
                 reporter.writes_failed(drop.reason, drop.detail, writes)
-
-    def _unposted_attempt(self, answer: Answer) -> Answer:
-        """A batch stopped at a failed session registration (only the sender calls it)."""
-        self._unposted += 1
-        return answer
 
     def stats(self) -> Stats:
         """The policy's counters."""
@@ -154,6 +239,19 @@ class BatchDeliveryBase(ABC, Generic[_R]):
         )
 
 
+def _session(item: Item) -> Session | None:
+    return item.session if isinstance(item, EventRecord) else None
+
+
+def _of(session: Session) -> Callable[[Item], bool]:
+    return lambda record: _session(record) is session
+
+
+AttemptFlow = Generator[Session | list[EventRecord] | WriteRecord, Answer, list[Drop[Item]]]
+"""`BatchDeliveryBase._attempt_flow`: yields a session to register, the events to
+post or the write to send, is sent each answer, returns what was given up."""
+
+
 def unregistered_sessions(batch: Batch[Item]) -> Iterator[Session]:
     """The sessions a batch of events needs registered first, each checked as its turn comes."""
     for record in batch.items:
@@ -163,13 +261,8 @@ def unregistered_sessions(batch: Batch[Item]) -> Iterator[Session]:
 
 def batch_write(batch: Batch[Item]) -> WriteRecord | None:
     """The write a batch is (a write is always a batch of its own), else None."""
-    first = batch.items[0]
+    first = batch.items[0] if batch.items else None
     return first if isinstance(first, WriteRecord) else None
-
-
-def batch_events(batch: Batch[Item]) -> list[EventRecord]:
-    """The events of a batch that is not a write (no copy: batches are never mixed)."""
-    return cast(list[EventRecord], batch.items)
 
 
 def send_failed(exc: Exception) -> Answer:

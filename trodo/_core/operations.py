@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from trodo._core.answers import Answer, Outcome
+from trodo._core.arguments import require_distinct_id
 from trodo._core.sessions import Session
-from trodo._core.validation import require_distinct_id, require_str
+from trodo._core.validation import require_text
 
 __all__ = ["IDENTIFY", "OPERATIONS", "RESET", "WALLET_ADDRESS", "Call", "IdentifyResult", "Reply"]
 
@@ -104,7 +105,7 @@ RESET: Operation[bool] = Operation(
     "reset", check=lambda: (), registers_session=False, forgets_session=True
 )
 WALLET_ADDRESS: Operation[bool] = Operation(
-    "wallet_address", check=lambda address: (require_str(address, "address"),)
+    "wallet_address", check=lambda address: (require_text(address, "address"),)
 )
 
 OPERATIONS: tuple[Operation[Any], ...] = (IDENTIFY, RESET, WALLET_ADDRESS)

@@ -22,7 +22,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from trodo._core.validation import json_copy, require_str
+from trodo._core.arguments import json_copy
+from trodo._core.validation import json_size, require_text
 
 __all__ = ["FIXED_PROPERTIES", "WRITES", "Write", "WriteRecord"]
 
@@ -111,10 +112,10 @@ def number(value: object, name: str) -> int | float:
 def str_list(value: object, name: str, *, allow_empty: bool) -> str | list[str]:
     """One non-empty str, or a list (tuple) of them."""
     if isinstance(value, str):
-        return require_str(value, name)
+        return require_text(value, name)
     if not isinstance(value, list | tuple):
         raise TypeError(f"{name} must be a str or a list of str, got {type(value).__name__}")
-    items = [require_str(item, f"{name}[{i}]") for i, item in enumerate(value)]
+    items = [require_text(item, f"{name}[{i}]") for i, item in enumerate(value)]
     if not items and not allow_empty:
         raise ValueError(f"{name} must name at least one, got an empty list")
     return items
@@ -151,7 +152,7 @@ def _unset_keys(keys: object) -> tuple[Any, ...]:
 
 def check_group(group_key: object, group_id: object) -> tuple[str, str]:
     """One group: its kind and id (``add_group``, ``remove_group``, ``get_group``)."""
-    return require_str(group_key, "group_key"), require_str(group_id, "group_id")
+    return require_text(group_key, "group_key"), require_text(group_id, "group_id")
 
 
 # -- the writes ---------------------------------------------------------------------------
@@ -162,7 +163,7 @@ PEOPLE_UNSET = Write("people.unset", ("keys",), _unset_keys)
 PEOPLE_INCREMENT = Write(
     "people.increment",
     ("key", "amount"),
-    lambda key, amount: (require_str(key, "key"), number(amount, "amount")),
+    lambda key, amount: (require_text(key, "key"), number(amount, "amount")),
 )
 
 
@@ -170,7 +171,7 @@ def _list_write(verb: str) -> Write:
     return Write(
         f"people.{verb}",
         ("key", "values"),
-        lambda key, values: (require_str(key, "key"), values_list(values, "values")),
+        lambda key, values: (require_text(key, "key"), values_list(values, "values")),
     )
 
 
@@ -190,7 +191,7 @@ SET_GROUP = Write(
     "groups.set_group",
     ("group_key", "group_id"),
     lambda key, gid: (
-        require_str(key, "group_key"),
+        require_text(key, "group_key"),
         str_list(gid, "group_id", allow_empty=True),
     ),
 )
@@ -211,29 +212,29 @@ GROUP_UNION = Write(
     lambda k, g, name, values: (
         k,
         g,
-        require_str(name, "list_name"),
+        require_text(name, "list_name"),
         values_list(values, "values"),
     ),
 )
 GROUP_REMOVE = Write(
     "groups.profile.remove",
     (*_G, "list_name", "value"),
-    lambda k, g, name, value: (k, g, require_str(name, "list_name"), json_value(value, "value")),
+    lambda k, g, name, value: (k, g, require_text(name, "list_name"), json_value(value, "value")),
 )
 GROUP_UNSET = Write(
     "groups.profile.unset",
     (*_G, "property"),
-    lambda k, g, prop: (k, g, require_str(prop, "property")),
+    lambda k, g, prop: (k, g, require_text(prop, "property")),
 )
 GROUP_INCREMENT = Write(
     "groups.profile.increment",
     (*_G, "property", "value"),
-    lambda k, g, prop, value: (k, g, require_str(prop, "property"), number(value, "value")),
+    lambda k, g, prop, value: (k, g, require_text(prop, "property"), number(value, "value")),
 )
 GROUP_APPEND = Write(
     "groups.profile.append",
     (*_G, "property", "value"),
-    lambda k, g, prop, value: (k, g, require_str(prop, "property"), json_value(value, "value")),
+    lambda k, g, prop, value: (k, g, require_text(prop, "property"), json_value(value, "value")),
 )
 GROUP_DELETE = Write("groups.profile.delete", _G, lambda k, g: (k, g))
 
@@ -274,8 +275,19 @@ WRITES: tuple[Write, ...] = (
 """Every write; ``trodo._wire.writes`` has an entry for each (a test checks)."""
 
 
-def write_record(write: Write, distinct_id: str, args: tuple[Any, ...]) -> WriteRecord:
-    """Check the caller's arguments and make the record (raises on wrong use)."""
+def write_record(
+    write: Write, distinct_id: str, args: tuple[Any, ...], max_bytes: int
+) -> WriteRecord:
+    """Check the caller's arguments and make the record (raises on wrong use).
+
+    Like an event, a write larger than one request may carry (``max_request_bytes``)
+    is refused here: the server could only refuse it.
+    """
     checked = write.check(*args)
-    # An estimate is enough for the queue's byte bound (repr is near JSON's size).
-    return WriteRecord(write, distinct_id, checked, len(repr(checked)) + WRITE_OVERHEAD_BYTES)
+    size = json_size(checked) + len(distinct_id.encode()) + WRITE_OVERHEAD_BYTES
+    if size > max_bytes:
+        raise ValueError(
+            f"the {write.name} write is {size:,} bytes as JSON, more than max_request_bytes "
+            f"({max_bytes:,}) allows one request"
+        )
+    return WriteRecord(write, distinct_id, checked, size)

@@ -15,16 +15,9 @@ import threading
 import time
 import weakref
 
-from trodo._core.answers import Answer, DropReason, Outcome
-from trodo._core.batch_base import (
-    BatchDeliveryBase,
-    Item,
-    batch_events,
-    batch_write,
-    send_failed,
-    unregistered_sessions,
-)
-from trodo._core.batches import Batch
+from trodo._core.answers import DropReason
+from trodo._core.batch_base import BatchDeliveryBase, Item, send_failed
+from trodo._core.batches import Batch, Drop
 from trodo._core.config import Config
 from trodo._core.records import EventRecord
 from trodo._core.write_results import WriteOutcome
@@ -60,7 +53,7 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
                 if self._thread is None:
                     self._start_thread()
                 self._wake.notify()
-        if not admission.accepted:
+        if not admission.accepted or admission.report:
             self._report_refusal(admission)
 
     def write(self, record: WriteRecord) -> WriteOutcome:
@@ -71,7 +64,8 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
                 if self._thread is None:
                     self._start_thread()
                 self._wake.notify()
-        self._report_refusal(admission, record)
+        if not admission.accepted or admission.report:
+            self._report_refusal(admission, record)
         return outcome
 
     def flush(self, timeout: float | None = None) -> bool:
@@ -83,7 +77,9 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
                     self._start_thread()
                 self._wake.notify()
                 self._settled.wait_for(lambda: ticket.settled, self._patience(timeout))
-            return ticket.delivered_all
+            delivered = ticket.delivered_all
+        self.report_unreported()
+        return delivered
 
     def _patience(self, timeout: float | None) -> float | None:
         """How long a flush may wait: never on the sender thread (an on_error
@@ -110,7 +106,10 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
             self._wake.notify()
             thread = self._thread
         self._report(drops)
+        self.report_unreported()
         if thread is not None and thread is not threading.current_thread():
+            # A request still under way belongs to events just given up: end it.
+            self._sender.transport.cancel()
             thread.join(timeout=1.0)
         _live.discard(self)
 
@@ -134,30 +133,35 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
                     if self._stopping:
                         return
                     self._wake.wait(policy.next_wakeup(now))
-            answer = self._send(batch)
-            with self._lock:
-                drops = policy.on_answer(batch, answer, time.monotonic())
+            drops = self._attempt(batch)
             self._report(drops)
             # Waiters wake only once the drops are reported: when flush() returns,
             # on_error has heard of everything it gave up.
             with self._lock:
                 self._settled.notify_all()
 
-    def _send(self, batch: Batch[Item]) -> Answer:
-        """One attempt: a write alone; else register the batch's new sessions, then
-        post the events."""
+    def _attempt(self, batch: Batch[Item]) -> list[Drop[Item]]:
+        """One attempt (``_attempt_flow``): its registrations and post, on this thread."""
         transport = self._sender.transport
+        flow = self._attempt_flow(batch)
         try:
-            write = batch_write(batch)
-            if write is not None:
-                return transport.send_write(write)[0]
-            for session in unregistered_sessions(batch):
-                answer = threaded_session(session).ensure_registered(transport.register_session)
-                if answer.outcome is not Outcome.OK:
-                    return self._unposted_attempt(answer)
-            return transport.send_events(batch_events(batch))
-        except Exception as exc:
-            return send_failed(exc)
+            step = next(flow)
+            while True:
+                try:
+                    if isinstance(step, list):
+                        answer = transport.send_events(step)
+                    elif isinstance(step, WriteRecord):
+                        answer = transport.send_write(step)[0]
+                    else:
+                        answer = threaded_session(step).ensure_registered(
+                            transport.register_session
+                        )
+                except Exception as exc:
+                    answer = send_failed(exc)
+                step = flow.send(answer)
+        except StopIteration as done:
+            drops: list[Drop[Item]] = done.value
+            return drops
 
 
 def _shutdown_all() -> None:

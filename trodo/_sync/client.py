@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, Unpack
 
 from trodo._core.answers import Answer
+from trodo._core.arguments import wallet_argument
 from trodo._core.client_base import ClientBase
 from trodo._core.config import ClientOptions, resolve
 from trodo._core.context_base import ContextBase
@@ -22,7 +23,6 @@ from trodo._core.disabled import refuse_when_disabled, unsent_answer
 from trodo._core.operations import Call
 from trodo._core.profiles import ClientWrites
 from trodo._core.records import EventRecord
-from trodo._core.validation import wallet_argument
 from trodo._core.write_results import UpsertResult, WriteOutcome, WriteResult
 from trodo._core.writes import WriteRecord
 from trodo._sync.context import UserContext
@@ -38,6 +38,7 @@ class _Port:
     """The client as its contexts see it (`trodo._sync.context.UserPort`)."""
 
     site_id: str
+    max_request_bytes: int
     submit: Callable[[EventRecord], None]
     request: Callable[[Call], tuple[Answer, Any]]
     alias: Callable[[str, ContextBase], None]
@@ -67,7 +68,7 @@ class TrodoClient(ClientBase[UserContext], ClientWrites[WriteResult, UpsertResul
         from trodo._sync.direct import DirectDelivery, DisabledDelivery, Sender
         from trodo._sync.transport import Transport
 
-        self._transport = Transport(config.site_id, config.api_base, config.timeout)
+        self._transport = Transport(config)
         self._sender = Sender(self._transport, config)
         request: Callable[[Call], tuple[Answer, Any]] = self._sender.request
         if config.disabled:  # checked as always, sent never: no thread, no connection
@@ -79,6 +80,7 @@ class TrodoClient(ClientBase[UserContext], ClientWrites[WriteResult, UpsertResul
             self._delivery = DirectDelivery(self._sender)
         self._port = _Port(
             config.site_id,
+            config.max_request_bytes,
             self._delivery.submit,
             request,
             self._alias,
@@ -170,7 +172,9 @@ class TrodoClient(ClientBase[UserContext], ClientWrites[WriteResult, UpsertResul
         """Wait until every event tracked before this call is delivered or given up.
 
         Returns True when all of them were delivered, False when some were
-        given up or ``timeout`` seconds passed first.
+        given up or ``timeout`` seconds passed first. With batching off,
+        where each event is sent (or given up) before ``track`` returns, it is
+        True when no event was given up since the previous ``flush()``.
         """
         return self._delivery.flush(timeout)
 
