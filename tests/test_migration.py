@@ -116,7 +116,7 @@ def test_vendor_tracing_options_that_ask_for_no_tracing_are_accepted_silently(
 def test_a_vendor_option_asking_for_llm_tracing_warns_once_that_it_is_not_included(
     mock: MockTrodoServer, fresh_warnings: None, options: dict[str, Any]
 ) -> None:
-    with pytest.warns(UserWarning, match="LLM tracing") as caught:
+    with pytest.warns(trodo.TrodoWarning, match="LLM tracing") as caught:
         trodo.TrodoClient(SITE, api_base=mock.url, **options).shutdown()
     assert len(caught) == 1
     assert caught[0].filename == __file__  # it points at the caller's line, not into trodo

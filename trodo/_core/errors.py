@@ -78,8 +78,9 @@ ErrorCallback = Callable[[DeliveryError], None]
 
 class TrodoWarning(UserWarning):
     """Issued (through :mod:`warnings`, so it shows without any logging setup) when
-    Trodo refuses the site id, once per episode, and when the HTTP client cannot be
-    set up from its options or the environment (a broken proxy or CA bundle).
+    Trodo refuses the site id, once per episode, when the HTTP client cannot be
+    set up from its options or the environment (a broken proxy or CA bundle), and
+    once per process when an option of trodo-python asks for its LLM tracing.
 
     Silence it like any warning::
 

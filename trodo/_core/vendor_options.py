@@ -16,6 +16,8 @@ import threading
 import warnings
 from collections.abc import Mapping
 
+from trodo._core.errors import TrodoWarning
+
 __all__ = [
     "VENDOR_ONLY",
     "check_auto_instrument",
@@ -120,7 +122,7 @@ def _warn_once(option: str, value: object) -> None:
         f"trodo: {option}={value!r} asks for trodo-python's LLM tracing, which this SDK does "
         "not include; the option is ignored (events, identity, errors, people, groups and "
         "upsert_user work as usual)",
-        UserWarning,
+        TrodoWarning,
         stacklevel=_outside_trodo(),
     )
 
