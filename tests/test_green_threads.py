@@ -21,7 +21,7 @@ import pytest
 import trodo
 from trodo.testing import MockTrodoServer
 
-from .delivery_support import PATIENCE, counts
+from .delivery_support import PATIENCE, SESSIONS, counts
 from .process_support import APPS, exactly_once, hit_ids
 
 _RealLock = threading.Lock
@@ -158,6 +158,7 @@ def test_a_forked_child_starts_its_sender_with_no_sdk_lock_held(
         ("gevent", "used_first"),
         ("eventlet", "patch_first"),
         ("eventlet", "client_first"),
+        ("gevent", "direct"),
     ],
     ids=[
         "gevent_patched_before_the_client",
@@ -165,18 +166,23 @@ def test_a_forked_child_starts_its_sender_with_no_sdk_lock_held(
         "gevent_patched_after_the_client_has_sent",
         "eventlet_patched_before_the_client",
         "eventlet_patched_after_the_client_exists",
+        "gevent_direct_sends_share_a_session_made_before_patching",
     ],
 )
 def test_green_threads_share_one_client_without_hanging(
     trodo_server: MockTrodoServer, green: str, variant: str
 ) -> None:
     pytest.importorskip(green)
+    direct = variant == "direct"
+    if direct:  # the first registration is slow: the others arrive while it is under way
+        trodo_server.delay_next(0.5, path=SESSIONS)
     env = {
         **os.environ,
         "TRODO_SITE_ID": trodo_server.site_id,
         "TRODO_API_BASE": trodo_server.url,
         "TRODO_GREEN": green,
-        "TRODO_APP_VARIANT": variant,
+        "TRODO_APP_VARIANT": "client_first" if direct else variant,
+        "TRODO_DIRECT": "1" if direct else "0",
     }
     try:
         result = subprocess.run(
@@ -192,3 +198,5 @@ def test_green_threads_share_one_client_without_hanging(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "DELIVERED True" in result.stdout
     assert hit_ids(trodo_server.events) == exactly_once(160)
+    if direct:
+        assert len(trodo_server.sessions) == 1

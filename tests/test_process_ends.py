@@ -203,6 +203,7 @@ def test_a_celery_prefork_worker_stopped_by_sigterm_delivers_every_event(
         sender.conf.broker_transport_options = {
             "data_folder_in": str(broker),
             "data_folder_out": str(broker),
+            "control_folder": str(process.folder / "control"),
         }
         for i in range(TASKS):
             sender.send_task("tasks.hit", args=[i])

@@ -27,6 +27,7 @@ app.conf.update(
     broker_transport_options={
         "data_folder_in": str(BROKER),
         "data_folder_out": str(BROKER),
+        "control_folder": str(HERE / "control"),
         "polling_interval": 0.1,
     },
     broker_connection_retry_on_startup=True,

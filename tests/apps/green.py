@@ -6,6 +6,8 @@ patching before the client exists), "client_first" (the client exists before
 patching, unused, as with `gunicorn -k gevent --preload`) or "used_first" (the
 client has already sent once before patching). Prints
 "DELIVERED <all delivered?>" at the end; a hang is caught by the test's timeout.
+TRODO_DIRECT=1: batching off, and every green thread tracks for one user whose
+context (and session) was made before patching: they all need its registration.
 """
 
 import os
@@ -31,7 +33,10 @@ if VARIANT == "patch_first":
 
 import trodo  # noqa: E402
 
-client = trodo.TrodoClient(batch_enabled=True, batch_size=5, batch_flush_interval=60)
+DIRECT = os.environ.get("TRODO_DIRECT") == "1"
+client = trodo.TrodoClient(batch_enabled=not DIRECT, batch_size=5, batch_flush_interval=60)
+if DIRECT:
+    client.for_user("shared")
 if VARIANT == "client_first":
     patch()
 elif VARIANT == "used_first":
@@ -42,7 +47,7 @@ elif VARIANT == "used_first":
 
 def work(n: int) -> None:
     for j in range(10):
-        client.track(f"user_{n}", "hit", {"i": n * 10 + j})
+        client.track("shared" if DIRECT else f"user_{n}", "hit", {"i": n * 10 + j})
     client.flush(30)
 
 
