@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from trodo._auto_events import AutoEvents
+from trodo._core.auto_events import AutoEvents
 
 
 @pytest.fixture

@@ -8,9 +8,10 @@ import json
 import httpx
 import pytest
 
-from trodo._config import mask
-from trodo._policy import Outcome
-from trodo._transport import classify, classify_error, retry_after_seconds
+from trodo._core.answers import Outcome
+from trodo._core.config import mask
+from trodo._core.retry import classify, retry_after_seconds
+from trodo._wire.transport_base import classify_error
 
 
 @pytest.mark.parametrize(

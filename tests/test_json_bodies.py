@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 import trodo
-from trodo import _http
+from trodo._wire import httpx_clients as _http
 from trodo.testing import MockTrodoServer
 
 PAYLOADS: list[Any] = [
@@ -68,7 +68,7 @@ def test_a_value_json_cannot_carry_still_raises_type_error() -> None:
 
 
 def test_a_json_body_becomes_content_with_the_json_content_type() -> None:
-    with _http.Client(base_url="http://trodo.test") as client:
+    with _http.JsonClient(base_url="http://trodo.test") as client:
         request = client.build_request("POST", "/api/events", json={"v": 1e-7})
     assert request.content == ORJSON_SPELLING
     assert request.headers["content-type"] == "application/json"
@@ -76,20 +76,20 @@ def test_a_json_body_becomes_content_with_the_json_content_type() -> None:
 
 
 def test_a_content_type_given_by_the_caller_is_kept() -> None:
-    with _http.Client() as client:
+    with _http.JsonClient() as client:
         headers = {"Content-Type": "application/vnd.trodo+json"}
         request = client.build_request("POST", "http://trodo.test/", json={}, headers=headers)
     assert request.headers["content-type"] == "application/vnd.trodo+json"
 
 
 def test_explicit_content_wins_over_json_as_in_httpx() -> None:
-    with _http.Client() as client:
+    with _http.JsonClient() as client:
         request = client.build_request("POST", "http://trodo.test/", content=b"raw", json={"a": 1})
     assert request.content == b"raw"
 
 
 def test_the_async_client_encodes_json_bodies_the_same_way() -> None:
-    client = _http.AsyncClient(base_url="http://trodo.test")
+    client = _http.AsyncJsonClient(base_url="http://trodo.test")
     request = client.build_request("POST", "/api/events", json={"v": 1e-7})
     assert request.content == ORJSON_SPELLING
 
@@ -112,7 +112,7 @@ def test_the_generated_client_of_async_trodo_client_sends_bodies_through_orjson(
 
 def test_without_orjson_bodies_are_written_as_httpx_would(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_http, "_fast_dumps", None)
-    with _http.Client() as client:
+    with _http.JsonClient() as client:
         request = client.build_request("POST", "http://trodo.test/", json={"v": 1e-7})
     assert request.content == STDLIB_SPELLING
 

@@ -12,16 +12,10 @@ from typing import Any
 
 import pytest
 
-from trodo._policy import (
-    Answer,
-    Batch,
-    DeliveryPolicy,
-    Drop,
-    DropReason,
-    Outcome,
-    PolicyConfig,
-    backoff_delay,
-)
+from trodo._core.answers import Answer, DropReason, Outcome
+from trodo._core.batches import Batch, Drop, PolicyConfig
+from trodo._core.policy import DeliveryPolicy
+from trodo._core.retry import backoff_delay
 
 OK = Answer(Outcome.OK)
 RETRY = Answer(Outcome.RETRY, detail="503 Service Unavailable")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from trodo._validation import (
+from trodo._core.validation import (
     copy_properties,
     epoch_seconds,
     require_severity,

@@ -35,15 +35,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Unpack
 
-from trodo._client import TrodoClient
-from trodo._config import ClientOptions
-from trodo._context import IdentifyResult, UserContext
-from trodo._errors import DeliveryError, LostEvent, Stats
-from trodo._policy import DropReason
+from trodo._core.answers import DropReason
+from trodo._core.config import ClientOptions
+from trodo._core.errors import DeliveryError, LostEvent, Stats
+from trodo._core.operations import IdentifyResult
+from trodo._sync.client import TrodoClient
+from trodo._sync.context import UserContext
 from trodo._version import __version__
 
 if TYPE_CHECKING:
-    from trodo._async_client import AsyncTrodoClient, AsyncUserContext
+    from trodo._async.client import AsyncTrodoClient
+    from trodo._async.context import AsyncUserContext
 
 __all__ = [
     "AsyncTrodoClient",
@@ -72,15 +74,17 @@ __all__ = [
     "wallet_address",
 ]
 
+
 # The async client loads on first use: asyncio would double `import trodo`'s time.
-_ASYNC = frozenset({"AsyncTrodoClient", "AsyncUserContext"})
-
-
 def __getattr__(name: str) -> Any:
-    if name in _ASYNC:
-        from trodo import _async_client
+    if name == "AsyncTrodoClient":
+        from trodo._async.client import AsyncTrodoClient
 
-        return getattr(_async_client, name)
+        return AsyncTrodoClient
+    if name == "AsyncUserContext":
+        from trodo._async.context import AsyncUserContext
+
+        return AsyncUserContext
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -1,9 +1,11 @@
-"""Sending on the caller's thread: events when batching is off, and the
-requests that need their answer (registration, identify, reset, wallet).
+"""Sending on the caller's thread or task: what the sync and async senders share.
 
-Retries follow the delivery policy's backoff and stop when ``timeout``
-seconds have passed since the call began, so a call never takes much more
-than ``timeout`` in all, and a fault never raises into the caller.
+A call that needs its answer (an operation, or an event when batching is
+off) is a `Flow`: register the session first if needed, then the call, all
+within one deadline, failures reported and never raised. The flow has no
+I/O; ``trodo._sync.direct`` and ``trodo._async.direct`` drive it, retrying
+as ``trodo._core.retry.call_retry_delay`` says, so a call never takes much
+more than ``timeout`` in all.
 """
 
 from __future__ import annotations
@@ -13,35 +15,34 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from trodo._errors import Stats
-from trodo._events import EventRecord
-from trodo._policy import Answer, DropReason, Outcome, backoff_delay
-from trodo._reporting import REASONS, Reporter
-from trodo._sessions import Session
-
-if TYPE_CHECKING:
-    from trodo._transport import Transport
+from trodo._core.answers import DROP_REASONS, Answer, DropReason, Outcome
+from trodo._core.config import Config
+from trodo._core.errors import Stats
+from trodo._core.operations import Call
+from trodo._core.records import EventRecord
+from trodo._core.reporting import Reporter
+from trodo._core.retry import call_retry_delay
+from trodo._core.sessions import Session
 
 _T = TypeVar("_T")
 
 
 class Retrier:
-    """Runs one request again after transient failures, within a deadline."""
+    """Counts retries and decides them for one client's calls (the drivers wait)."""
 
     def __init__(
         self,
         retries: int,
         timeout: float,
         *,
-        sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self._retries = retries
         self._timeout = timeout
-        self._sleep, self._clock, self._jitter = sleep, clock, jitter
+        self._clock, self._jitter = clock, jitter
         self._lock = threading.Lock()
         self.retried = 0
 
@@ -57,27 +58,11 @@ class Retrier:
         """When a call beginning now must be done."""
         return self._clock() + self._timeout
 
-    def run(self, attempt: Callable[[], tuple[Answer, _T]], deadline: float) -> tuple[Answer, _T]:
-        """Call ``attempt`` until it is not a transient failure, or retries or time run out."""
-        tries = 0
-        while True:
-            answer, value = attempt()
-            tries += 1
-            delay = self.next_delay(answer, tries, deadline)
-            if delay is None:
-                return answer, value
-            self._sleep(delay)
-            self.count_retry()
-
     def next_delay(self, answer: Answer, tries: int, deadline: float) -> float | None:
         """After try number ``tries`` got ``answer``: seconds to wait before trying
-        again, or None to stop with this answer (the retry loops of both clients)."""
-        if answer.outcome is not Outcome.RETRY or tries > self._retries:
-            return None
-        delay = backoff_delay(tries, self._jitter(), retry_after=answer.retry_after)
-        if self._clock() + delay >= deadline:
-            return None
-        return delay
+        again, or None to stop with this answer (``retry.call_retry_delay``)."""
+        remaining = deadline - self._clock()
+        return call_retry_delay(answer, tries, self._retries, self._jitter(), remaining)
 
     def count_retry(self) -> None:
         """One more request sent again."""
@@ -93,16 +78,6 @@ Flow = Generator[tuple[_S, float], tuple[Answer, Any], tuple[Answer, Any]]
 """A sending flow without I/O: it yields ``(attempt, deadline)`` steps, its
 driver runs each with retries and sends back ``(answer, value)``; it returns
 the final ``(answer, value)``. The sync and async senders share every flow."""
-
-
-def drive(flow: Flow[Attempt], run: Callable[[Attempt, float], tuple[Answer, Any]]) -> Any:
-    """Run ``flow`` on this thread, each step through ``run`` (``Retrier.run``)."""
-    try:
-        step = next(flow)
-        while True:
-            step = flow.send(run(*step))
-    except StopIteration as done:
-        return done.value
 
 
 class Report(Protocol):
@@ -151,19 +126,19 @@ class EventReport:
     def failed(self, answer: Answer) -> bool:
         if answer.outcome is Outcome.OK:
             return False
-        self._reporter.events_failed(REASONS[answer.outcome], answer.detail, [self._record])
+        self._reporter.events_failed(DROP_REASONS[answer.outcome], answer.detail, [self._record])
         return True
 
 
-class RequestsBase(ABC, Generic[_S]):
+class SenderBase(ABC, Generic[_S]):
     """What the sync and async request senders share: the flow, retries, reporting.
 
     ``_S`` is the sender's kind of attempt (a function, or a coroutine function).
     """
 
-    def __init__(self, retrier: Retrier, reporter: Reporter) -> None:
-        self.retrier = retrier
-        self.reporter = reporter
+    def __init__(self, config: Config) -> None:
+        self.retrier = Retrier(config.retries, config.timeout)
+        self.reporter = Reporter(config.site_id, config.on_error)
         self.closed = False
 
     @abstractmethod
@@ -186,45 +161,29 @@ class RequestsBase(ABC, Generic[_S]):
         answer, value = yield call, deadline
         return answer, None if report.failed(answer) else value
 
+    def operation_flow(self, call: Call, attempt: _S) -> Flow[_S]:
+        """The flow of an operation: its session registered first if it says so."""
+        operation = call.operation
+        session = call.session if operation.registers_session else None
+        return self.flow(RequestReport(self.reporter, operation.name), session, attempt)
 
-_R = TypeVar("_R", bound=RequestsBase[Any])
 
-
-class Requests(RequestsBase[Attempt]):
-    """Requests that need an answer on the caller's thread, session registered first."""
-
-    def __init__(self, transport: Transport, retrier: Retrier, reporter: Reporter) -> None:
-        super().__init__(retrier, reporter)
-        self.transport = transport
-
-    def registration(self, session: Session) -> Attempt:
-        return lambda: (session.ensure_registered(self.transport.register_session), None)
-
-    def send(
-        self, operation: str, session: Session | None, call: Callable[[], tuple[Answer, _T]]
-    ) -> tuple[Answer, _T | None]:
-        """Register ``session`` (unless None) first, then run ``call`` with retries.
-
-        Failures are reported, never raised.
-        """
-        flow = self.flow(RequestReport(self.reporter, operation), session, call)
-        answer, value = drive(flow, self.retrier.run)
-        return answer, value
+_R = TypeVar("_R", bound=SenderBase[Any])
 
 
 class DirectDeliveryBase(ABC, Generic[_R]):
     """Counters and the flow of sending each event on its own (sync and async)."""
 
-    def __init__(self, requests: _R) -> None:
-        self._requests = requests
+    def __init__(self, sender: _R) -> None:
+        self._sender = sender
         self._lock = threading.Lock()
         self._sent = 0
         self._attempts = 0
 
     def _flow(self, record: EventRecord) -> Flow[Any]:
-        requests = self._requests
-        report = EventReport(requests.reporter, record)
-        return requests.flow(report, record.session, self._attempt(record))
+        sender = self._sender
+        report = EventReport(sender.reporter, record)
+        return sender.flow(report, record.session, self._attempt(record))
 
     @abstractmethod
     def _attempt(self, record: EventRecord) -> Any:
@@ -251,34 +210,10 @@ class DirectDeliveryBase(ABC, Generic[_R]):
         """Counters of this delivery."""
         with self._lock:
             sent, attempts = self._sent, self._attempts
-        requests = self._requests
+        sender = self._sender
         return Stats(
             sent=sent,
             requests=attempts,
-            retried=requests.retrier.retried,
-            dropped=requests.reporter.dropped(),
+            retried=sender.retrier.retried,
+            dropped=sender.reporter.dropped(),
         )
-
-
-class DirectDelivery(DirectDeliveryBase[Requests]):
-    """Batching off: each event is one request on the caller's thread."""
-
-    def submit(self, record: EventRecord) -> None:
-        """Send one event now; a failure is reported, never raised."""
-        answer, _ = drive(self._flow(record), self._requests.retrier.run)
-        self._delivered(answer)
-
-    def _attempt(self, record: EventRecord) -> Attempt:
-        def attempt() -> tuple[Answer, None]:
-            self._count_attempt()
-            return self._requests.transport.send_event(record), None
-
-        return attempt
-
-    def flush(self, timeout: float | None = None) -> bool:
-        """Nothing waits when batching is off: every event was sent or reported."""
-        return True
-
-    def shutdown(self, timeout: float | None = None) -> None:
-        """Refuse events from now on."""
-        self._requests.closed = True

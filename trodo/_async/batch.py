@@ -16,29 +16,30 @@ import logging
 import time
 import weakref
 
-from trodo._async_delivery import AsyncRequests
-from trodo._async_loop import LoopBinding
-from trodo._async_sessions import async_session
-from trodo._config import Config
-from trodo._events import EventRecord
-from trodo._policy import Answer, Batch, DropReason, FlushTicket, Outcome
-from trodo._worker import BatchDeliveryBase, send_failed, unregistered_sessions
+from trodo._async.direct import AsyncSender
+from trodo._async.loop import LoopBinding
+from trodo._async.sessions import async_session
+from trodo._core.answers import Answer, DropReason, Outcome
+from trodo._core.batch_base import BatchDeliveryBase, send_failed, unregistered_sessions
+from trodo._core.batches import Batch, FlushTicket
+from trodo._core.config import Config
+from trodo._core.records import EventRecord
 
 logger = logging.getLogger("trodo")
 _live: weakref.WeakSet[AsyncBatchDelivery] = weakref.WeakSet()
 
 
-class AsyncBatchDelivery(BatchDeliveryBase[AsyncRequests]):
+class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
     """Queue events and send them in bulk from one asyncio task."""
 
-    def __init__(self, config: Config, requests: AsyncRequests, binding: LoopBinding) -> None:
+    def __init__(self, config: Config, sender: AsyncSender, binding: LoopBinding) -> None:
+        super().__init__(config, sender)
         self._binding = binding
-        super().__init__(config, requests)
+        self._fresh_primitives()
         _live.add(self)
 
-    def _start_fresh(self) -> None:
-        """Empty queue, new primitives, no task yet: at creation and in a forked child."""
-        super()._start_fresh()
+    def _fresh_primitives(self) -> None:
+        """New asyncio primitives, no task yet."""
         # asyncio primitives bind to the loop that first waits on them.
         self._wake = asyncio.Event()
         self._settled = asyncio.Condition()
@@ -150,7 +151,7 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncRequests]):
 
     async def _send(self, batch: Batch[EventRecord]) -> Answer:
         """One attempt: register the batch's new sessions, then post the events."""
-        transport = self._requests.transport
+        transport = self._sender.transport
         try:
             for session in unregistered_sessions(batch):
                 answer = await async_session(session).register_once(transport.register_session)
@@ -165,11 +166,7 @@ def _report_abandoned() -> None:
     """At interpreter exit no loop runs to send: say what was never shut down."""
     for delivery in list(_live):
         try:
-            with delivery._lock:
-                drops = delivery._policy.drain(
-                    DropReason.SHUTDOWN, "the interpreter exited before `await client.shutdown()`"
-                )
-            delivery._report(drops)
+            delivery.abandon("the interpreter exited before `await client.shutdown()`")
         except Exception:  # exit must go on whatever happens here
             logger.exception("trodo: error while reporting unsent events at exit")
 

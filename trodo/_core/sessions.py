@@ -1,13 +1,15 @@
-"""Server sessions: one per user context, registered with Trodo once before use."""
+"""Server sessions: one per user context, registered with Trodo once before use.
+
+The state and its rule are here; how callers wait for the one registration
+is the twins' (``trodo._sync.sessions``, ``trodo._async.sessions``).
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
-import threading
 import uuid
-from collections.abc import Callable
 
-from trodo._policy import Answer, Outcome
+from trodo._core.answers import Answer, Outcome
 
 
 class Session:
@@ -17,7 +19,7 @@ class Session:
     registration Trodo accepted; a failed one is tried again at the next use.
     """
 
-    __slots__ = ("_lock", "distinct_id", "registered", "session_id", "site_id", "start_time")
+    __slots__ = ("distinct_id", "registered", "session_id", "site_id", "start_time")
 
     def __init__(self, site_id: str, distinct_id: str, session_id: str | None = None) -> None:
         self.site_id = site_id
@@ -27,20 +29,6 @@ class Session:
         self.distinct_id = distinct_id
         self.start_time = _dt.datetime.now(_dt.UTC)
         self.registered = False
-        self._lock = threading.Lock()
-
-    def ensure_registered(self, register: Callable[[Session], Answer]) -> Answer:
-        """Register this session through ``register`` unless that already succeeded.
-
-        Many threads may arrive at once for the same user: one registers, the
-        others wait for its answer, so Trodo sees exactly one registration.
-        """
-        if self.registered:
-            return ALREADY_REGISTERED
-        with self._lock:
-            if self.registered:
-                return ALREADY_REGISTERED
-            return self.registration_answered(register(self))
 
     def registration_answered(self, answer: Answer) -> Answer:
         """Note the answer to a registration (sync or async): accepted means registered."""
@@ -49,13 +37,8 @@ class Session:
         return answer
 
     def after_fork_in_child(self) -> None:
-        """A fork may have copied the lock while another thread held it."""
-        self._lock = threading.Lock()
+        """In a forked child: the twins' sessions make their locks new."""
 
     def __repr__(self) -> str:
         state = "registered" if self.registered else "unregistered"
         return f"<Session {self.session_id} user={self.distinct_id!r} {state}>"
-
-
-ALREADY_REGISTERED = Answer(Outcome.OK)
-"""The answer of a registration that was not needed."""

@@ -1,5 +1,5 @@
-"""The asyncio twin of ``_transport``: the same models, classification and
-logging, over the generated client's asyncio calls and one ``httpx.AsyncClient``.
+"""The asyncio transport: the generated client's asyncio calls over one
+``httpx.AsyncClient`` (twin of ``trodo._sync.transport``).
 
 Nothing here retries or raises network faults: a fault is an answer too.
 """
@@ -10,37 +10,28 @@ import asyncio
 import contextlib
 import importlib
 import logging
-from collections.abc import Awaitable
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
-from trodo import _http as http
-from trodo._events import EventRecord
-from trodo._policy import Answer
-from trodo._sessions import Session
-from trodo._transport import (
-    TransportBase,
-    answered,
-    event_model,
-    identify_model,
-    log_request,
-    log_response,
-    merged_id,
-    raised,
-    reset_model,
-    session_model,
-    wallet_model,
+from trodo._core.answers import Answer
+from trodo._core.operations import Call
+from trodo._core.records import EventRecord
+from trodo._core.sessions import Session
+from trodo._wire.httpx_clients import AsyncJsonClient
+from trodo._wire.models import event_model, session_model
+from trodo._wire.operations import (
+    ENDPOINTS,
+    REGISTER_SESSION,
+    TRACK_EVENT,
+    TRACK_EVENTS_BULK,
+    Generated,
 )
-from trodo_api.api.events import track_event, track_events_bulk
-from trodo_api.api.identity import identify, reset, set_wallet_address
-from trodo_api.api.sessions import register_session
+from trodo._wire.transport_base import TransportBase, answered, log_request, log_response, raised
 from trodo_api.models import BulkEvents, Event
-from trodo_api.types import Response
 
 logger = logging.getLogger("trodo")
-_R = TypeVar("_R")
 
 # httpx opens its first async connection through anyio, which imports its
 # asyncio backend at that moment: ~20 ms the event loop would stall for.
@@ -73,7 +64,7 @@ async def sliced_bulk_model(records: list[EventRecord]) -> BulkEvents:
     Encoding a 500-event request at once holds the loop for milliseconds, so
     the events are encoded ``ENCODE_SLICE`` at a time, yielding to the loop
     after each slice; the request's own ``to_dict`` then only collects the
-    results, and what is left in one step is the JSON encoding (``_http``).
+    results, and what is left in one step is the JSON encoding (``trodo._wire.httpx_clients``).
     """
     events: list[Event] = []
     for start in range(0, len(records), ENCODE_SLICE):
@@ -88,15 +79,19 @@ async def sliced_bulk_model(records: list[EventRecord]) -> BulkEvents:
 class AsyncTransport(TransportBase):
     """One kept-alive ``httpx.AsyncClient`` for the Trodo API, used from one event loop."""
 
-    def after_fork_in_child(self) -> None:
-        """(Re)create the HTTP client: a forked child never shares its parent's sockets."""
-        super().after_fork_in_child()
+    def __init__(self, site_id: str, api_base: str, timeout: float) -> None:
+        super().__init__(site_id, api_base, timeout)
         # Built now, not at the first request: loading the CA bundle takes tens
         # of milliseconds, which the event loop would stall for.
         _ = self.api_client
 
+    def after_fork_in_child(self) -> None:
+        """(Re)create the HTTP client: a forked child never shares its parent's sockets."""
+        super().after_fork_in_child()
+        _ = self.api_client
+
     def _connect(self, options: dict[str, Any]) -> None:
-        self._api.set_async_httpx_client(http.AsyncClient(**options))
+        self._api.set_async_httpx_client(AsyncJsonClient(**options))
 
     async def _keep(self, response: httpx.Response) -> None:
         _last_response.set(response)
@@ -107,49 +102,31 @@ class AsyncTransport(TransportBase):
     async def _log_request(self, request: httpx.Request) -> None:
         log_request(request, self._site_id)
 
-    async def _call(self, call: Awaitable[Response[_R]]) -> tuple[Answer, _R | None]:
+    async def _post(self, generated: Generated, body: object) -> tuple[Answer, Any]:
         _last_response.set(None)
         try:
-            result = await call
+            result = await generated.asyncio_detailed(client=self._api, body=body)
         except Exception as exc:  # every fault becomes an answer, never a raise
             return raised(exc, _last_response.get())
         return answered(result)
 
     async def register_session(self, session: Session) -> Answer:
         """POST /api/sdk/track for ``session``."""
-        body = session_model(session)
-        return (await self._call(register_session.asyncio_detailed(client=self._api, body=body)))[0]
+        return (await self._post(REGISTER_SESSION, session_model(session)))[0]
 
     async def send_event(self, record: EventRecord) -> Answer:
         """POST /api/events with one event."""
-        body = event_model(record)
-        return (await self._call(track_event.asyncio_detailed(client=self._api, body=body)))[0]
+        return (await self._post(TRACK_EVENT, event_model(record)))[0]
 
     async def send_events(self, records: list[EventRecord]) -> Answer:
         """POST /api/events/bulk with a batch, encoded a slice at a time."""
-        body = await sliced_bulk_model(records)
-        return (await self._call(track_events_bulk.asyncio_detailed(client=self._api, body=body)))[
-            0
-        ]
+        return (await self._post(TRACK_EVENTS_BULK, await sliced_bulk_model(records)))[0]
 
-    async def identify(
-        self, session: Session, distinct_id: str, identify_id: str
-    ) -> tuple[Answer, str | None]:
-        """POST /api/sdk/identify; also return the merged distinct id, if any."""
-        body = identify_model(session, distinct_id, identify_id)
-        answer, parsed = await self._call(identify.asyncio_detailed(client=self._api, body=body))
-        return answer, merged_id(parsed)
-
-    async def reset(self, session: Session, distinct_id: str) -> Answer:
-        """POST /api/sdk/reset."""
-        body = reset_model(session, distinct_id)
-        return (await self._call(reset.asyncio_detailed(client=self._api, body=body)))[0]
-
-    async def wallet_address(self, session: Session, distinct_id: str, address: str) -> Answer:
-        """POST /api/sdk/wallet-address."""
-        body = wallet_model(session, distinct_id, address)
-        call = set_wallet_address.asyncio_detailed(client=self._api, body=body)
-        return (await self._call(call))[0]
+    async def request(self, call: Call) -> tuple[Answer, Any]:
+        """Send ``call`` as its endpoint says; the answer and the value read from it."""
+        endpoint = ENDPOINTS[call.operation]
+        answer, parsed = await self._post(endpoint.generated, endpoint.body(call))
+        return answer, endpoint.read(parsed)
 
     async def aclose(self) -> None:
         """Close the connection pool."""

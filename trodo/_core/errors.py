@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from trodo._policy import DropReason
+from trodo._core.answers import DropReason
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """Sending on the event loop: events when batching is off, and the requests
 that need their answer (registration, identify, reset, wallet).
 
-The asyncio twin of ``_delivery``: the retry decision, refusal and failure
+The asyncio twin of ``trodo._sync.direct``: the retry decision, refusal and failure
 reporting and the counters are the sync ones; only the waiting is awaited
 (requests, and ``asyncio.sleep`` between retries), so the loop runs on.
 """
@@ -11,20 +11,19 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from trodo._async_loop import LoopBinding
-from trodo._async_sessions import async_session
-from trodo._delivery import DirectDeliveryBase, Flow, RequestReport, RequestsBase, Retrier
-from trodo._events import EventRecord
-from trodo._policy import Answer, DropReason
-from trodo._reporting import Reporter
-from trodo._sessions import Session
+from trodo._async.loop import LoopBinding
+from trodo._async.sessions import async_session
+from trodo._core.answers import Answer, DropReason
+from trodo._core.config import Config
+from trodo._core.operations import Call
+from trodo._core.records import EventRecord
+from trodo._core.sending import DirectDeliveryBase, Flow, Retrier, SenderBase
+from trodo._core.sessions import Session
 
 if TYPE_CHECKING:
-    from trodo._async_transport import AsyncTransport
-
-_T = TypeVar("_T")
+    from trodo._async.transport import AsyncTransport
 
 
 AsyncAttempt = Callable[[], Awaitable[tuple[Answer, Any]]]
@@ -32,7 +31,7 @@ AsyncAttempt = Callable[[], Awaitable[tuple[Answer, Any]]]
 
 
 async def retry(retrier: Retrier, attempt: AsyncAttempt, deadline: float) -> tuple[Answer, Any]:
-    """``Retrier.run`` on the loop: the same decisions, awaited attempts and waits."""
+    """``trodo._sync.direct.retry`` on the loop: the same decisions, awaited attempts and waits."""
     tries = 0
     while True:
         answer, value = await attempt()
@@ -45,7 +44,7 @@ async def retry(retrier: Retrier, attempt: AsyncAttempt, deadline: float) -> tup
 
 
 async def drive(flow: Flow[AsyncAttempt], retrier: Retrier) -> Any:
-    """``_delivery.drive`` on the loop: each step of ``flow`` awaited with retries."""
+    """``trodo._sync.direct.drive`` on the loop: each step of ``flow`` awaited with retries."""
     try:
         step = next(flow)
         while True:
@@ -54,11 +53,11 @@ async def drive(flow: Flow[AsyncAttempt], retrier: Retrier) -> Any:
         return done.value
 
 
-class AsyncRequests(RequestsBase[AsyncAttempt]):
-    """Requests that need an answer, awaited by the calling task, session registered first."""
+class AsyncSender(SenderBase[AsyncAttempt]):
+    """Sends calls that need an answer, awaited by the calling task, session registered first."""
 
-    def __init__(self, transport: AsyncTransport, retrier: Retrier, reporter: Reporter) -> None:
-        super().__init__(retrier, reporter)
+    def __init__(self, transport: AsyncTransport, config: Config) -> None:
+        super().__init__(config)
         self.transport = transport
 
     def registration(self, session: Session) -> AsyncAttempt:
@@ -69,39 +68,35 @@ class AsyncRequests(RequestsBase[AsyncAttempt]):
 
         return attempt
 
-    async def send(
-        self,
-        operation: str,
-        session: Session | None,
-        call: Callable[[], Awaitable[tuple[Answer, _T]]],
-    ) -> tuple[Answer, _T | None]:
-        """Register ``session`` (unless None) first, then await ``call`` with retries.
+    async def request(self, call: Call) -> tuple[Answer, Any]:
+        """Send ``call`` with retries, awaited; failures are reported, never raised."""
+        transport = self.transport
 
-        Failures are reported, never raised.
-        """
-        flow = self.flow(RequestReport(self.reporter, operation), session, call)
-        answer, value = await drive(flow, self.retrier)
+        async def attempt() -> tuple[Answer, Any]:
+            return await transport.request(call)
+
+        answer, value = await drive(self.operation_flow(call, attempt), self.retrier)
         return answer, value
 
 
-class AsyncDirectDelivery(DirectDeliveryBase[AsyncRequests]):
+class AsyncDirectDelivery(DirectDeliveryBase[AsyncSender]):
     """Batching off: each event is one request, awaited by the task that tracked it."""
 
-    def __init__(self, requests: AsyncRequests, binding: LoopBinding) -> None:
-        super().__init__(requests)
+    def __init__(self, sender: AsyncSender, binding: LoopBinding) -> None:
+        super().__init__(sender)
         self._binding = binding
         # Sends handed to the loop from other threads (auto events), until done.
         self._handed: set[concurrent.futures.Future[None]] = set()
 
     async def submit(self, record: EventRecord) -> None:
         """Send one event now; a failure is reported, never raised."""
-        answer, _ = await drive(self._flow(record), self._requests.retrier)
+        answer, _ = await drive(self._flow(record), self._sender.retrier)
         self._delivered(answer)
 
     def _attempt(self, record: EventRecord) -> AsyncAttempt:
         async def attempt() -> tuple[Answer, None]:
             self._count_attempt()
-            return await self._requests.transport.send_event(record), None
+            return await self._sender.transport.send_event(record), None
 
         return attempt
 
@@ -115,7 +110,7 @@ class AsyncDirectDelivery(DirectDeliveryBase[AsyncRequests]):
         loop = self._binding.running()
         if loop is None:
             detail = "the client's event loop is not running, so nothing can send it"
-            self._requests.reporter.events_failed(DropReason.SHUTDOWN, detail, [record])
+            self._sender.reporter.events_failed(DropReason.SHUTDOWN, detail, [record])
             return
         future = asyncio.run_coroutine_threadsafe(self.submit(record), loop)
         with self._lock:
@@ -139,4 +134,4 @@ class AsyncDirectDelivery(DirectDeliveryBase[AsyncRequests]):
     async def shutdown(self, timeout: float | None = None) -> None:
         """Wait (up to ``timeout``) for sends under way from other threads, then refuse events."""
         await self.flush(timeout)
-        self._requests.closed = True
+        self._sender.closed = True

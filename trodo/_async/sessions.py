@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from trodo._policy import Answer
-from trodo._sessions import ALREADY_REGISTERED, Session
+from trodo._core.answers import ALREADY_DONE, Answer
+from trodo._core.sessions import Session
 
 
 class AsyncSession(Session):
@@ -32,17 +32,16 @@ class AsyncSession(Session):
         one registration however many tasks use the user at once.
         """
         if self.registered:
-            return ALREADY_REGISTERED
+            return ALREADY_DONE
         if self._registering is None:
             self._registering = asyncio.Lock()
         async with self._registering:
             if self.registered:
-                return ALREADY_REGISTERED
+                return ALREADY_DONE
             return self.registration_answered(await register(self))
 
     def after_fork_in_child(self) -> None:
         """The child's loop makes its own lock."""
-        super().after_fork_in_child()
         self._registering = None
 
 

@@ -55,7 +55,7 @@ def _encode_json(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {**kwargs, "json": None, "content": dumps(body), "headers": headers}
 
 
-class Client(httpx.Client):
+class JsonClient(httpx.Client):
     """``httpx.Client`` whose ``json=`` bodies are encoded by :func:`dumps`."""
 
     def build_request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Request:
@@ -63,7 +63,7 @@ class Client(httpx.Client):
         return super().build_request(method, url, **_encode_json(kwargs))
 
 
-class AsyncClient(httpx.AsyncClient):
+class AsyncJsonClient(httpx.AsyncClient):
     """``httpx.AsyncClient`` whose ``json=`` bodies are encoded by :func:`dumps`."""
 
     def build_request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Request:

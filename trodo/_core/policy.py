@@ -38,14 +38,9 @@ The rules:
 * One request at a time, in order. Events are delivered in the order they
   were added, also across retries and splits.
 * RETRY answers (5xx, 408, 429, timeouts, dropped connections) are retried
-  after `backoff_delay`: exponential backoff with full jitter, never shorter
-  than the server's Retry-After (itself capped by ``max_retry_after``). While a
-  batch waits for its retry nothing else is sent: the server is struggling.
-  Each batch may keep retrying for ``retry_budget`` seconds from its first
-  failure. A jittered delay that would land past that deadline is shortened to
-  the deadline, so the last attempt happens at the budget's end; a failure at
-  or after the deadline, or a Retry-After that points past it, gives the batch
-  up as ``gave_up``. Nothing retries forever.
+  as `trodo._core.retry` says (backoff, Retry-After, the retry budget, when
+  to give up as ``gave_up``). While a batch waits for its retry nothing else
+  is sent: the server is struggling.
 * TOO_LARGE (413) splits the batch in halves, sent next, before newer events;
   a single event that is too large is dropped as ``too_large``.
 * REJECTED (400/422) bisects the batch the same way, so only the events the
@@ -60,346 +55,41 @@ The rules:
   flagged for reporting. After `DeliveryPolicy.close`, `DeliveryPolicy.add`
   refuses with ``shutdown``, flagged once.
 
-Events are opaque to the policy apart from their encoded size, which the
-caller computes. Internally each event has an implicit sequence number (its
-position in the order of acceptance): batches are contiguous ranges of them,
-even after splits, and they resolve in order, which is what makes flush
-tickets cheap.
+Events are opaque to the policy apart from their encoded size (the caller's).
+Each has an implicit sequence number (its position in the order of
+acceptance): batches are contiguous ranges of them, even after splits, and
+resolve in order, which makes flush tickets cheap.
 """
 
 from __future__ import annotations
 
-import math
 from array import array
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Generic, TypeVar
 
-__all__ = [
-    "DEFAULT_BACKOFF_BASE",
-    "DEFAULT_BACKOFF_CAP",
-    "DEFAULT_MAX_RETRY_AFTER",
-    "Admission",
-    "Answer",
-    "Batch",
-    "DeliveryPolicy",
-    "Drop",
-    "DropReason",
-    "FlushTicket",
-    "Outcome",
-    "PolicyConfig",
-    "Stats",
-    "backoff_delay",
-]
+from trodo._core.answers import Answer, DropReason, Outcome
+from trodo._core.batches import (
+    ACCEPTED,
+    ACCEPTED_WAKE,
+    DONE,
+    DRAINED,
+    FULL,
+    FULL_FIRST,
+    IN_FLIGHT,
+    SHUTDOWN,
+    SHUTDOWN_FIRST,
+    WAITING,
+    Admission,
+    Batch,
+    Drop,
+    FlushTicket,
+    PolicyConfig,
+    PolicyStats,
+)
+from trodo._core.retry import batch_retry_at
 
 T = TypeVar("T")
-
-DEFAULT_BACKOFF_BASE = 0.5
-DEFAULT_BACKOFF_CAP = 30.0
-DEFAULT_MAX_RETRY_AFTER = 60.0
-
-
-class DropReason(StrEnum):
-    """Why events were given up. Passed to ``on_error`` and counted in ``stats()``.
-
-    - ``queue_full``: the in-memory queue was full when the event was tracked.
-    - ``gave_up``: the server kept failing for longer than the retry budget.
-    - ``too_large``: the server refused the event alone as too large (413).
-    - ``rejected``: the server refused the event alone as malformed (400/422).
-    - ``unauthorized``: the server refused the site id (401/403).
-    - ``shutdown``: tracked after shutdown, or still unsent when shutdown's
-      time ran out.
-    """
-
-    QUEUE_FULL = "queue_full"
-    GAVE_UP = "gave_up"
-    TOO_LARGE = "too_large"
-    REJECTED = "rejected"
-    UNAUTHORIZED = "unauthorized"
-    SHUTDOWN = "shutdown"
-
-
-class Outcome(StrEnum):
-    """How the transport classifies the answer to one request."""
-
-    OK = "ok"  # 2xx
-    RETRY = "retry"  # 5xx, 408, 429, timeouts, refused or reset connections
-    TOO_LARGE = "too_large"  # 413
-    REJECTED = "rejected"  # 400, 422
-    UNAUTHORIZED = "unauthorized"  # 401, 403
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """The transport's verdict on one request.
-
-    ``retry_after`` is the Retry-After header in seconds, when there was one;
-    ``detail`` says what happened in words (status line, exception), for logs.
-    """
-
-    outcome: Outcome
-    retry_after: float | None = None
-    detail: str = ""
-
-
-def backoff_delay(
-    attempt: int,
-    jitter: float,
-    *,
-    base: float = DEFAULT_BACKOFF_BASE,
-    cap: float = DEFAULT_BACKOFF_CAP,
-    retry_after: float | None = None,
-    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
-) -> float:
-    """Seconds to wait before retry number ``attempt`` (1 for the first retry).
-
-    Full jitter: ``jitter`` (a draw in [0, 1]) times ``min(cap, base * 2 **
-    (attempt - 1))``. A positive ``retry_after`` is a floor on the result,
-    after capping it at ``max_retry_after`` so a server cannot park the
-    client for hours.
-
-    >>> backoff_delay(3, 0.5, base=0.5, cap=30.0)
-    1.0
-    >>> backoff_delay(1, 0.0, retry_after=7.0)
-    7.0
-    """
-    if attempt < 1:
-        raise ValueError(f"attempt must be 1 or more, got {attempt}")
-    if not 0.0 <= jitter <= 1.0:
-        raise ValueError(f"jitter must be in [0, 1], got {jitter}")
-    # The exponent is bounded so a huge attempt count cannot overflow a float.
-    delay = jitter * min(cap, base * 2.0 ** min(attempt - 1, 64))
-    # `> 0` also rules out NaN.
-    if retry_after is not None and retry_after > 0:
-        delay = max(delay, min(retry_after, max_retry_after))
-    return delay
-
-
-def _check_int(name: str, value: int, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-
-
-def _check_seconds(name: str, value: float, *, positive: bool = False) -> None:
-    ok = (
-        not isinstance(value, bool)
-        and isinstance(value, int | float)
-        and math.isfinite(value)
-        and (value > 0 if positive else value >= 0)
-    )
-    if not ok:
-        bound = "> 0" if positive else ">= 0"
-        raise ValueError(f"{name} must be a finite number of seconds {bound}, got {value!r}")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PolicyConfig:
-    """Delivery settings. Defaults and why:
-
-    - ``batch_size=50``, ``flush_interval=5.0``: the SDK's documented batching
-      defaults (``batch_size`` and ``batch_flush_interval`` of the client).
-    - ``max_request_events=500``, ``max_request_bytes=512 KiB``: one request
-      drains a backlog ten batches at a time while staying far below common
-      body limits of proxies (1 MiB is nginx's default).
-    - ``max_queue_size=200_000``, ``max_queue_bytes=64 MiB``: a burst of
-      100,000 typical events (~300 encoded bytes each, ~30 MB) tracked faster
-      than they can be sent fits with room to spare, so nothing is shed under
-      the defaults, while a server outage cannot grow memory without bound.
-    - ``backoff_base=0.5``, ``backoff_cap=30.0``: first retries come quickly;
-      a long outage is probed at most every 30 s.
-    - ``max_retry_after=60.0``: the longest Retry-After the client honours.
-    - ``retry_budget=60.0``: each batch keeps retrying for a minute after its
-      first failure, which rides out restarts and short outages (a 5-second
-      outage costs nothing) without holding memory for ever.
-    """
-
-    batch_size: int = 50
-    flush_interval: float = 5.0
-    max_request_events: int = 500
-    max_request_bytes: int = 512 * 1024
-    max_queue_size: int = 200_000
-    max_queue_bytes: int = 64 * 1024 * 1024
-    backoff_base: float = DEFAULT_BACKOFF_BASE
-    backoff_cap: float = DEFAULT_BACKOFF_CAP
-    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
-    retry_budget: float = 60.0
-
-    def __post_init__(self) -> None:
-        _check_int("batch_size", self.batch_size, 1)
-        _check_seconds("flush_interval", self.flush_interval)
-        _check_int("max_request_events", self.max_request_events, 1)
-        _check_int("max_request_bytes", self.max_request_bytes, 1)
-        _check_int("max_queue_size", self.max_queue_size, 1)
-        _check_int("max_queue_bytes", self.max_queue_bytes, 1)
-        _check_seconds("backoff_base", self.backoff_base, positive=True)
-        _check_seconds("backoff_cap", self.backoff_cap, positive=True)
-        _check_seconds("max_retry_after", self.max_retry_after)
-        _check_seconds("retry_budget", self.retry_budget)
-        if self.batch_size > self.max_request_events:
-            raise ValueError(
-                f"batch_size ({self.batch_size}) must not exceed "
-                f"max_request_events ({self.max_request_events})"
-            )
-        if self.batch_size > self.max_queue_size:
-            raise ValueError(
-                f"batch_size ({self.batch_size}) must not exceed "
-                f"max_queue_size ({self.max_queue_size})"
-            )
-        if self.backoff_cap < self.backoff_base:
-            raise ValueError(
-                f"backoff_cap ({self.backoff_cap}) must not be below "
-                f"backoff_base ({self.backoff_base})"
-            )
-
-
-@dataclass(frozen=True, slots=True)
-class Admission:
-    """What `DeliveryPolicy.add` did with an event.
-
-    ``wake``: the worker should look again now (the queue just became
-    non-empty or reached ``batch_size``). ``reason`` is set when the event was
-    refused; ``first_of_episode`` is True for the first refusal of an episode,
-    the one to report.
-    """
-
-    accepted: bool
-    wake: bool = False
-    reason: DropReason | None = None
-    first_of_episode: bool = False
-
-
-# add() returns one of these, so it allocates nothing for its answer.
-_ACCEPTED = Admission(accepted=True)
-_ACCEPTED_WAKE = Admission(accepted=True, wake=True)
-_FULL = Admission(accepted=False, reason=DropReason.QUEUE_FULL)
-_FULL_FIRST = Admission(accepted=False, reason=DropReason.QUEUE_FULL, first_of_episode=True)
-_SHUTDOWN = Admission(accepted=False, reason=DropReason.SHUTDOWN)
-_SHUTDOWN_FIRST = Admission(accepted=False, reason=DropReason.SHUTDOWN, first_of_episode=True)
-
-
-@dataclass(frozen=True, slots=True)
-class Drop(Generic[T]):
-    """Events given up, in the order they were added, with why."""
-
-    reason: DropReason
-    items: list[T]
-    detail: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Stats:
-    """Counters since the policy was created.
-
-    ``sent``: events the server accepted. ``queued``: events held and not in
-    flight (waiting for their batch, a retry or a split half). ``in_flight``:
-    events of the request being sent. ``requests``: requests handed to the
-    driver, retries included. ``retries``: retry attempts scheduled (each is
-    one more request for a batch that failed transiently; splits after 413 or
-    400 are not retries). ``dropped``: events given up, by reason, every
-    reason present.
-    """
-
-    sent: int
-    queued: int
-    in_flight: int
-    requests: int
-    retries: int
-    dropped: dict[DropReason, int]
-
-
-_WAITING, _IN_FLIGHT, _DONE, _DRAINED = 0, 1, 2, 3
-
-
-class Batch(Generic[T]):
-    """One request's worth of events, handed out by `DeliveryPolicy.next_batch`.
-
-    Drivers read ``items`` (in order), ``nbytes`` (the sum of their sizes) and
-    ``failed_attempts`` (transient failures so far, for logs), and give the
-    batch back to `DeliveryPolicy.on_answer` unchanged.
-    """
-
-    __slots__ = (
-        "_first_failure",
-        "_not_before",
-        "_sizes",
-        "_start",
-        "_state",
-        "failed_attempts",
-        "items",
-        "nbytes",
-    )
-
-    def __init__(
-        self,
-        items: list[T],
-        sizes: array[int],
-        start: int,
-        nbytes: int,
-    ) -> None:
-        self.items = items
-        self.nbytes = nbytes
-        self.failed_attempts = 0
-        self._sizes = sizes
-        self._start = start  # sequence number of items[0]
-        self._first_failure: float | None = None
-        self._not_before = -math.inf
-        self._state = _WAITING
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __repr__(self) -> str:
-        return (
-            f"Batch(events={len(self.items)}, nbytes={self.nbytes}, "
-            f"failed_attempts={self.failed_attempts})"
-        )
-
-    def _halves(self) -> tuple[Batch[T], Batch[T]]:
-        # Halves inherit the retry history, so splitting cannot extend the budget.
-        mid = len(self.items) // 2
-        left_bytes = sum(self._sizes[:mid])
-        halves = (
-            Batch(self.items[:mid], self._sizes[:mid], self._start, left_bytes),
-            Batch(
-                self.items[mid:],
-                self._sizes[mid:],
-                self._start + mid,
-                self.nbytes - left_bytes,
-            ),
-        )
-        for half in halves:
-            half.failed_attempts = self.failed_attempts
-            half._first_failure = self._first_failure
-        return halves
-
-
-class FlushTicket:
-    """Covers every event accepted before it was issued and not yet resolved.
-
-    Read it under the driver's lock. ``settled``: every covered event was
-    delivered or dropped. ``delivered_all``: settled with none dropped.
-    """
-
-    __slots__ = ("_dropped", "_end", "_settled", "_start")
-
-    def __init__(self, start: int, end: int) -> None:
-        self._start = start  # covered sequence numbers: [start, end)
-        self._end = end
-        self._settled = start >= end
-        self._dropped = False
-
-    @property
-    def settled(self) -> bool:
-        return self._settled
-
-    @property
-    def delivered_all(self) -> bool:
-        return self._settled and not self._dropped
-
-    def __repr__(self) -> str:
-        return f"FlushTicket(settled={self._settled}, delivered_all={self.delivered_all})"
 
 
 class DeliveryPolicy(Generic[T]):
@@ -469,7 +159,7 @@ class DeliveryPolicy(Generic[T]):
         if queued + self._out_count >= self._max_count or held_bytes > self._max_bytes:
             self._dropped[DropReason.QUEUE_FULL] += 1
             self._refusing = True
-            return _FULL_FIRST
+            return FULL_FIRST
         try:  # free unless it raises (Python 3.11)
             self._sizes.append(size)
             self._times.append(now)
@@ -481,16 +171,16 @@ class DeliveryPolicy(Generic[T]):
         items.append(item)
         self._held_bytes = held_bytes
         if queued in (0, self._wake_at):
-            return _ACCEPTED_WAKE
-        return _ACCEPTED
+            return ACCEPTED_WAKE
+        return ACCEPTED
 
     def _refusal(self) -> Admission | None:
         if self._closed:
             self._dropped[DropReason.SHUTDOWN] += 1
             if self._shutdown_reported:
-                return _SHUTDOWN
+                return SHUTDOWN
             self._shutdown_reported = True
-            return _SHUTDOWN_FIRST
+            return SHUTDOWN_FIRST
         # Held events only shrink between calls to add(), so checking here
         # ends the episode exactly when it would have ended.
         held = self._queued() + self._out_count
@@ -498,7 +188,7 @@ class DeliveryPolicy(Generic[T]):
             self._refusing = False
             return None
         self._dropped[DropReason.QUEUE_FULL] += 1
-        return _FULL
+        return FULL
 
     def request_flush(self) -> FlushTicket:
         """A ticket for everything accepted so far; those events are now due at once."""
@@ -527,11 +217,11 @@ class DeliveryPolicy(Generic[T]):
         items: list[T] = []
         if self._in_flight is not None:
             items.extend(self._in_flight.items)
-            self._in_flight._state = _DRAINED
+            self._in_flight._state = DRAINED
             self._in_flight = None
         for batch in self._front:
             items.extend(batch.items)
-            batch._state = _DRAINED
+            batch._state = DRAINED
         self._front.clear()
         items.extend(self._items[self._off :])
         self._head += self._queued()
@@ -563,7 +253,7 @@ class DeliveryPolicy(Generic[T]):
             batch = self._take()
         else:
             return None
-        batch._state = _IN_FLIGHT
+        batch._state = IN_FLIGHT
         self._in_flight = batch
         self._requests += 1
         return batch
@@ -587,7 +277,7 @@ class DeliveryPolicy(Generic[T]):
 
     def on_answer(self, batch: Batch[T], answer: Answer, now: float) -> list[Drop[T]]:
         """Record the server's answer to ``batch``; return what was given up."""
-        if batch._state == _DRAINED:
+        if batch._state == DRAINED:
             return []  # drain() gave it up while it was in flight
         if batch is not self._in_flight:
             raise ValueError("on_answer() got a batch that is not the one in flight")
@@ -610,9 +300,9 @@ class DeliveryPolicy(Generic[T]):
         self._front.appendleft(left)
         return []
 
-    def stats(self) -> Stats:
+    def stats(self) -> PolicyStats:
         in_flight = len(self._in_flight.items) if self._in_flight is not None else 0
-        return Stats(
+        return PolicyStats(
             sent=self._sent,
             queued=self._queued() + self._out_count - in_flight,
             in_flight=in_flight,
@@ -669,27 +359,18 @@ class DeliveryPolicy(Generic[T]):
         batch.failed_attempts += 1
         if batch._first_failure is None:
             batch._first_failure = now
-        deadline = batch._first_failure + config.retry_budget
-        floor = 0.0
-        if answer.retry_after is not None and answer.retry_after > 0:
-            floor = min(answer.retry_after, config.max_retry_after)
-        if now >= deadline or now + floor > deadline:
-            waited = now - batch._first_failure
+        first = batch._first_failure
+        retry_at = batch_retry_at(
+            config, batch.failed_attempts, first, now, answer.retry_after, self._jitter()
+        )
+        if retry_at is None:
             detail = (
-                f"gave up after {batch.failed_attempts} failed attempts over {waited:.1f}s"
+                f"gave up after {batch.failed_attempts} failed attempts over {now - first:.1f}s"
                 f" (retry budget {config.retry_budget:g}s): {answer.detail}"
             )
             return [self._drop(batch, DropReason.GAVE_UP, detail)]
-        delay = backoff_delay(
-            batch.failed_attempts,
-            self._jitter(),
-            base=config.backoff_base,
-            cap=config.backoff_cap,
-            retry_after=answer.retry_after,
-            max_retry_after=config.max_retry_after,
-        )
-        batch._not_before = min(now + delay, deadline)
-        batch._state = _WAITING
+        batch._not_before = retry_at
+        batch._state = WAITING
         self._front.appendleft(batch)
         self._retries += 1
         return []
@@ -700,7 +381,7 @@ class DeliveryPolicy(Generic[T]):
         return Drop(reason, batch.items, detail)
 
     def _resolve(self, batch: Batch[T], *, dropped: bool) -> None:
-        batch._state = _DONE
+        batch._state = DONE
         count = len(batch.items)
         self._out_count -= count
         self._held_bytes -= batch.nbytes

@@ -7,26 +7,19 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 
-from trodo._config import mask
-from trodo._errors import DeliveryError, ErrorCallback, LostEvent
-from trodo._events import EventRecord
-from trodo._policy import Answer, DropReason, Outcome
+from trodo._core.answers import DROP_REASONS, Answer, DropReason
+from trodo._core.config import mask
+from trodo._core.errors import DeliveryError, ErrorCallback, LostEvent
+from trodo._core.records import EventRecord
 
 logger = logging.getLogger("trodo")
-
-REASONS = {
-    Outcome.RETRY: DropReason.GAVE_UP,
-    Outcome.TOO_LARGE: DropReason.TOO_LARGE,
-    Outcome.REJECTED: DropReason.REJECTED,
-    Outcome.UNAUTHORIZED: DropReason.UNAUTHORIZED,
-}
 
 
 def lost(records: Sequence[EventRecord]) -> tuple[LostEvent, ...]:
     """Public copies of records that were given up."""
     return tuple(
         LostEvent(
-            distinct_id=r.user_id,
+            distinct_id=r.distinct_id,
             session_id=r.session.session_id,
             event_name=r.event_name,
             category=r.category,
@@ -68,7 +61,7 @@ class Reporter:
 
     def answer_failed(self, operation: str, answer: Answer) -> None:
         """Report a request (identify, reset, ...) that failed for good."""
-        self.report(DeliveryError(REASONS[answer.outcome], operation, answer.detail, count=0))
+        self.report(DeliveryError(DROP_REASONS[answer.outcome], operation, answer.detail, count=0))
 
     def report(self, error: DeliveryError) -> None:
         """Count, log and pass on one failure."""

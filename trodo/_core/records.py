@@ -7,7 +7,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from trodo._sessions import Session
+from trodo._core.sessions import Session
 
 EventType = Literal["custom", "auto"]
 
@@ -22,7 +22,7 @@ class EventRecord:
     """
 
     session: Session
-    user_id: str
+    distinct_id: str
     event_type: EventType
     event_name: str
     category: str

@@ -1,0 +1,140 @@
+"""Batching on: what the threaded and asyncio drivers of the delivery policy share.
+
+The application only validates, stamps and queues (``submit``); the driver's
+background thread (``trodo._sync.batch``) or task (``trodo._async.batch``)
+registers new sessions, posts /api/events/bulk, and feeds every answer back
+to the policy, which decides what happens next.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from typing import Any, Generic, TypeVar
+
+from trodo._core.answers import Answer, DropReason, Outcome
+from trodo._core.batches import Admission, Batch, Drop, policy_config
+from trodo._core.config import Config
+from trodo._core.errors import Stats
+from trodo._core.policy import DeliveryPolicy
+from trodo._core.records import EventRecord
+from trodo._core.sending import SenderBase
+from trodo._core.sessions import Session
+
+logger = logging.getLogger("trodo")
+_R = TypeVar("_R", bound=SenderBase[Any])
+
+
+class BatchDeliveryBase(ABC, Generic[_R]):
+    """What the threaded and asyncio drivers of the delivery policy share.
+
+    Each holds its policy under a ``threading.Lock`` taken only around policy
+    calls (never across I/O), so events can be queued from any thread.
+    """
+
+    def __init__(self, config: Config, sender: _R) -> None:
+        self._config = config
+        self._sender = sender
+        self._policy_config = policy_config(config)
+        self._fresh_policy()
+
+    def _fresh_policy(self) -> None:
+        """Empty queue, new lock, nothing sent yet: at creation and in a forked child.
+
+        The drivers make their own primitives after it, in their ``__init__``
+        and ``after_fork_in_child``.
+        """
+        self._policy: DeliveryPolicy[EventRecord] = DeliveryPolicy(
+            self._policy_config, random.random
+        )
+        self._lock = threading.Lock()
+        self._stopping = False
+        # Attempts that stopped at a failed session registration: the policy
+        # counts them as requests, but no event request reached the server.
+        self._unposted = 0
+
+    def after_fork_in_child(self) -> None:
+        """The parent's queue stays the parent's to send: the child starts empty.
+
+        A client shut down before the fork stays shut down in the child.
+        """
+        closed = self._policy.closed
+        self._fresh_policy()
+        if closed:
+            self._policy.close()
+            self._stopping = True
+        self._fresh_primitives()
+
+    @abstractmethod
+    def _fresh_primitives(self) -> None:
+        """The driver's own primitives, new: its ``__init__`` calls it after
+        ``super().__init__()``, and a forked child after the new policy."""
+
+    @property
+    def config(self) -> Config:
+        """The options of the client this delivery belongs to."""
+        return self._config
+
+    def abandon(self, detail: str) -> None:
+        """Give up and report everything held, from any thread (at interpreter exit)."""
+        with self._lock:
+            drops = self._policy.drain(DropReason.SHUTDOWN, detail)
+        self._report(drops)
+
+    def _admit(self, record: EventRecord) -> Admission:
+        """Offer ``record`` to the policy (with the lock held)."""
+        return self._policy.add(record, record.size, time.monotonic())
+
+    def _report_refusal(self, admission: Admission) -> None:
+        """Say the first refusal of an episode (the policy counts each event)."""
+        if admission.accepted or not admission.first_of_episode:
+            return
+        if admission.reason is DropReason.SHUTDOWN:
+            detail = "tracked after shutdown(); this and later events are dropped"
+        else:
+            detail = (
+                f"the queue is full (max_queue_size={self._config.max_queue_size}, "
+                f"max_queue_bytes={self._config.max_queue_bytes}); new events are dropped "
+                "until it drains to half"
+            )
+        reason = admission.reason or DropReason.QUEUE_FULL
+        self._sender.reporter.events_failed(reason, detail, [], count=1)
+
+    def _report(self, drops: list[Drop[EventRecord]]) -> None:
+        for drop in drops:
+            self._sender.reporter.events_failed(drop.reason, drop.detail, drop.items)
+
+    def _unposted_attempt(self, answer: Answer) -> Answer:
+        """A batch stopped at a failed session registration (only the sender calls it)."""
+        self._unposted += 1
+        return answer
+
+    def stats(self) -> Stats:
+        """The policy's counters."""
+        with self._lock:
+            s = self._policy.stats()
+        return Stats(
+            sent=s.sent,
+            queued=s.queued,
+            in_flight=s.in_flight,
+            retried=s.retries,
+            requests=s.requests - self._unposted,
+            dropped={str(reason): n for reason, n in s.dropped.items() if n},
+        )
+
+
+def unregistered_sessions(batch: Batch[EventRecord]) -> Iterator[Session]:
+    """The sessions a batch needs registered first, each checked as its turn comes."""
+    for record in batch.items:
+        if not record.session.registered:
+            yield record.session
+
+
+def send_failed(exc: Exception) -> Answer:
+    """A bug while sending must not kill the sender and strand the queue: log, reject."""
+    logger.exception("trodo: unexpected error while sending a batch")
+    return Answer(Outcome.REJECTED, detail=f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,1 @@
+"""The threaded client: :class:`TrodoClient` and its parts (twin of ``trodo._async``)."""
