@@ -415,22 +415,42 @@ def test_without_batching_an_exception_after_the_loop_ended_is_reported_lost(
     assert [e.properties["message"] for e in error.events] == ["after the loop"]
 
 
-def test_events_still_queued_at_interpreter_exit_are_reported_lost(
-    server: MockTrodoServer,
-) -> None:
-    code = f"""
-import asyncio, trodo
+_NEVER_SHUT_DOWN = """
+import asyncio, sys, trodo
 client = trodo.AsyncTrodoClient(
-    {server.site_id!r}, api_base={server.url!r}, batch_enabled=True, batch_flush_interval=60.0,
+    "test-site", api_base=sys.argv[1], batch_enabled=True, batch_flush_interval=60.0,
+    shutdown_timeout=float(sys.argv[2]),
     on_error=lambda error: print("on_error:", error.reason, error.count, flush=True),
 )
 asyncio.run(client.track("user_42", "never_flushed"))
 """
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30
+
+
+def _never_shut_down(server: MockTrodoServer, patience: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _NEVER_SHUT_DOWN, server.url, str(patience)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
     )
-    assert done.stdout.splitlines() == ["on_error: shutdown 1"]
+
+
+def test_events_still_queued_at_interpreter_exit_are_delivered_on_a_loop_of_their_own(
+    server: MockTrodoServer,
+) -> None:
+    done = _never_shut_down(server, 5.0)
+    assert done.stdout.splitlines() == []
     assert "Task was destroyed" not in done.stderr
+    assert [e["event_name"] for e in server.events] == ["never_flushed"]
+
+
+def test_events_that_cannot_be_delivered_at_interpreter_exit_are_reported_lost(
+    server: MockTrodoServer,
+) -> None:
+    server.outage(60.0)  # every answer a 503 while the process exits
+    done = _never_shut_down(server, 0.5)
+    assert done.stdout.splitlines() == ["on_error: shutdown 1"]
     assert server.events == []
 
 

@@ -170,7 +170,11 @@ def test_gunicorn_stopped_by_sigterm_delivers_every_event_from_every_worker(
     if "gevent" in worker:
         pytest.importorskip("gevent")
     command = ["gunicorn", "-w", "2", *worker, "-b", "127.0.0.1:{port}", "app:app"]
-    with app(trodo_server, command, {"app.py": "flask_app.py"}) as process:
+    files = {"app.py": "flask_app.py", "gunicorn.conf.py": "gunicorn_conf.py"}
+    with app(trodo_server, command, files) as process:
+        # Both workers up: a worker still booting would miss the SIGTERM (gunicorn's
+        # own behaviour, with or without the SDK) and be killed after 30 s.
+        process.wait_for_output("WORKER READY", count=2)
         process.wait_for_port()
         process.hit((f"/hit?i={i}" for i in range(HITS)), concurrency=16)
         assert trodo_server.events == []

@@ -11,10 +11,9 @@ hooks on other threads (auto events) may queue too.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import logging
 import time
-import weakref
+from typing import TYPE_CHECKING
 
 from trodo._async.direct import AsyncSender
 from trodo._async.loop import LoopBinding
@@ -25,8 +24,10 @@ from trodo._core.batches import Batch, FlushTicket
 from trodo._core.config import Config
 from trodo._core.records import EventRecord
 
+if TYPE_CHECKING:
+    from trodo._async.transport import AsyncTransport
+
 logger = logging.getLogger("trodo")
-_live: weakref.WeakSet[AsyncBatchDelivery] = weakref.WeakSet()
 
 
 class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
@@ -36,7 +37,6 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
         super().__init__(config, sender)
         self._binding = binding
         self._fresh_primitives()
-        _live.add(self)
 
     def _fresh_primitives(self) -> None:
         """New asyncio primitives, no task yet."""
@@ -95,7 +95,6 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
             # Idle, or in a request whose events were just given up.
             task.cancel()
             await asyncio.wait({task})
-        _live.discard(self)
 
     async def _until_settled(self, ticket: FlushTicket, timeout: float | None) -> None:
         if self._settled_now(ticket):
@@ -110,6 +109,50 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
     def _settled_now(self, ticket: FlushTicket) -> bool:
         with self._lock:
             return ticket.settled
+
+    def end_of_process(self, timeout: float) -> None:
+        """The process ends, and the client's loop will not send again (it has ended,
+        or it is the very thread the process ends on): deliver what is queued on an
+        event loop of its own on this thread, within ``timeout``; report the rest.
+
+        A batch the loop's task had in flight when that loop stopped gets no answer:
+        it is reported with the rest (it may have arrived)."""
+        try:
+            asyncio.run(self._deliver_alone(timeout))
+        except Exception:  # e.g. a loop already runs on this thread: report instead
+            logger.exception("trodo: could not deliver at the end of the process")
+        finally:
+            self._stopping = True
+            self.abandon("the process ended before they could be delivered")
+
+    async def _deliver_alone(self, timeout: float) -> None:
+        from trodo._async.transport import AsyncTransport
+
+        config = self._config
+        transport = AsyncTransport(config.site_id, config.api_base, config.timeout)
+        policy = self._policy
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    with self._lock:
+                        policy.close()
+                        now = time.monotonic()
+                        batch = policy.next_batch(now)
+                        wait = policy.next_wakeup(now) if batch is None else None
+                        pending = policy.stats()
+                    if batch is None:
+                        if pending.queued == 0 and pending.in_flight == 0:
+                            return
+                        await asyncio.sleep(0.05 if wait is None else wait)
+                        continue
+                    answer = await self._send(batch, transport)
+                    with self._lock:
+                        drops = policy.on_answer(batch, answer, time.monotonic())
+                    self._report(drops)
+        except TimeoutError:
+            pass
+        finally:
+            await transport.aclose()
 
     # -- the sender task ---------------------------------------------------------------
 
@@ -149,9 +192,11 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
         except TimeoutError:
             pass
 
-    async def _send(self, batch: Batch[EventRecord]) -> Answer:
+    async def _send(
+        self, batch: Batch[EventRecord], transport: AsyncTransport | None = None
+    ) -> Answer:
         """One attempt: register the batch's new sessions, then post the events."""
-        transport = self._sender.transport
+        transport = transport or self._sender.transport
         try:
             for session in unregistered_sessions(batch):
                 answer = await async_session(session).register_once(transport.register_session)
@@ -160,15 +205,3 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
             return await transport.send_events(batch.items)
         except Exception as exc:
             return send_failed(exc)
-
-
-def _report_abandoned() -> None:
-    """At interpreter exit no loop runs to send: say what was never shut down."""
-    for delivery in list(_live):
-        try:
-            delivery.abandon("the interpreter exited before `await client.shutdown()`")
-        except Exception:  # exit must go on whatever happens here
-            logger.exception("trodo: error while reporting unsent events at exit")
-
-
-atexit.register(_report_abandoned)

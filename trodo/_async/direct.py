@@ -135,3 +135,7 @@ class AsyncDirectDelivery(DirectDeliveryBase[AsyncSender]):
         """Wait (up to ``timeout``) for sends under way from other threads, then refuse events."""
         await self.flush(timeout)
         self._sender.closed = True
+
+    def end_of_process(self, timeout: float) -> None:
+        """Every event was sent or reported when its ``track`` returned."""
+        self._sender.closed = True

@@ -95,6 +95,7 @@ class Config:
     retry_budget: float = _option(60.0, seconds)
     shutdown_timeout: float = _option(5.0, positive_seconds)
     auto_events_distinct_id: str = _option("server", non_empty_str)
+    handle_sigterm: bool = _option(True, unchecked)
 
     def __post_init__(self) -> None:
         for option in fields(self):
@@ -148,6 +149,9 @@ class ClientOptions(TypedDict, total=False):
     """Seconds ``shutdown()`` and interpreter exit wait for delivery (default 5)."""
     auto_events_distinct_id: str
     """Distinct id that uncaught exceptions are reported under (default "server")."""
+    handle_sigterm: bool
+    """On SIGTERM, deliver what is queued first, then let the signal end the process
+    as it would have (default True); False leaves SIGTERM alone."""
 
 
 def resolve(site_id: str | None, options: ClientOptions) -> Config:

@@ -126,17 +126,13 @@ atexit.register(_at_exit)
 
 def _hook_multiprocessing_child() -> None:
     """multiprocessing's and billiard's processes run their ``Finalize`` callbacks
-    (not ``atexit``) when their target returns."""
-    for name in ("multiprocessing", "billiard"):
-        package = sys.modules.get(name)
-        if package is None:
-            continue
-        process = sys.modules.get(f"{name}.process")
-        util = sys.modules.get(f"{name}.util")
-        if process is None or util is None:
-            continue
-        if process.current_process()._parent_pid is not None:  # a child process
-            util.Finalize(None, deliver_all, exitpriority=10)
+    (not ``atexit``) when their target returns, then leave through ``os._exit``."""
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is not None and multiprocessing.parent_process() is not None:
+        multiprocessing.util.Finalize(None, deliver_all, exitpriority=10)
+    billiard, util = sys.modules.get("billiard.process"), sys.modules.get("billiard.util")
+    if billiard and util and billiard.current_process().name != "MainProcess":
+        util.Finalize(None, deliver_all, exitpriority=10)
 
 
 def _hook_celery_pool_process() -> None:
