@@ -73,9 +73,10 @@ def _lock_factory() -> Any:
 
 @pytest.fixture
 def lock_audit(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every ``Thread.start``/``join`` made while an SDK lock is held, by name."""
+    """Every ``Thread.start``/``join`` and ``Event.wait`` made while the calling
+    thread holds a lock of the SDK."""
     found: list[str] = []
-    start, join = threading.Thread.start, threading.Thread.join
+    start, join, wait = threading.Thread.start, threading.Thread.join, threading.Event.wait
 
     def checked_start(self: threading.Thread) -> None:
         if _Tracked.held_here():
@@ -87,9 +88,15 @@ def lock_audit(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             found.append(f"join of {self.name}")
         join(self, timeout)
 
+    def checked_wait(self: threading.Event, timeout: float | None = None) -> bool:
+        if _Tracked.held_here():
+            found.append(f"wait on an event by {threading.current_thread().name}")
+        return wait(self, timeout)
+
     monkeypatch.setattr(threading, "Lock", _lock_factory)
     monkeypatch.setattr(threading.Thread, "start", checked_start)
     monkeypatch.setattr(threading.Thread, "join", checked_join)
+    monkeypatch.setattr(threading.Event, "wait", checked_wait)
     return found
 
 
@@ -111,16 +118,16 @@ def test_tracking_starts_the_sender_with_no_sdk_lock_held(
     assert hit_ids(trodo_server.events) == exactly_once(5)
 
 
-def test_flush_and_shutdown_start_and_join_the_sender_with_no_sdk_lock_held(
+def test_flush_and_shutdown_wait_for_and_join_the_sender_with_no_sdk_lock_held(
     trodo_server: MockTrodoServer, lock_audit: list[str]
 ) -> None:
-    flushed = _client(trodo_server)  # one event under batch_size: flush() starts the sender
+    flushed = _client(trodo_server)
     flushed.track("user_42", "hit", {"i": 0})
-    assert flushed.flush(PATIENCE)
+    assert flushed.flush(PATIENCE)  # waits for the sender
     flushed.shutdown()
-    stopped = _client(trodo_server)  # shutdown() starts it, then joins it
+    stopped = _client(trodo_server)
     stopped.track("user_42", "hit", {"i": 1})
-    stopped.shutdown()
+    stopped.shutdown()  # waits for the sender, then joins it
     assert lock_audit == []
     assert hit_ids(trodo_server.events) == exactly_once(2)
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -41,6 +44,52 @@ def _delivered_exactly_once(process, server: MockTrodoServer, hits: int = HITS) 
     )
     assert lost_reports(process.output()) == {}
     assert server.violations == []
+
+
+# -- where the SDK takes SIGTERM over (in this process) --------------------------------------
+
+
+@pytest.fixture
+def sigterm_kept() -> Iterator[None]:
+    """Whatever a test does to SIGTERM's handler, the suite gets its own back."""
+    saved = signal.getsignal(signal.SIGTERM)
+    yield
+    signal.signal(signal.SIGTERM, saved)
+
+
+def _handler_after_a_client(server: MockTrodoServer, before: Any, **options: Any) -> Any:
+    signal.signal(signal.SIGTERM, before)
+    server.client(batch_enabled=True, **options)
+    return signal.getsignal(signal.SIGTERM)
+
+
+@pytest.mark.usefixtures("sigterm_kept")
+def test_the_sdk_takes_over_sigterms_default_action(trodo_server: MockTrodoServer) -> None:
+    assert callable(_handler_after_a_client(trodo_server, signal.SIG_DFL))
+
+
+@pytest.mark.usefixtures("sigterm_kept")
+def test_a_sigterm_the_app_ignores_stays_ignored(trodo_server: MockTrodoServer) -> None:
+    assert _handler_after_a_client(trodo_server, signal.SIG_IGN) is signal.SIG_IGN
+
+
+@pytest.mark.usefixtures("sigterm_kept")
+def test_with_handle_sigterm_off_the_handler_stays_as_it_was(
+    trodo_server: MockTrodoServer,
+) -> None:
+    handler = _handler_after_a_client(trodo_server, signal.SIG_DFL, handle_sigterm=False)
+    assert handler is signal.SIG_DFL
+
+
+@pytest.mark.usefixtures("sigterm_kept")
+def test_a_client_made_off_the_main_thread_leaves_sigterm_alone(
+    trodo_server: MockTrodoServer,
+) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    maker = threading.Thread(target=lambda: trodo_server.client(batch_enabled=True))
+    maker.start()
+    maker.join()
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
 
 # -- a plain script and `python app.py` ----------------------------------------------------

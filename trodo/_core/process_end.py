@@ -69,9 +69,17 @@ class _State:
         self.previous: _Handler = None  # the SIGTERM handler the SDK's replaced, if installed
         self.held = False  # SIGTERM blocked on the main thread until the exit hook delivered
 
+    def after_fork_in_child(self) -> None:
+        """A fork may have copied the lock held; the child hooks its own runtime.
+        (``held`` stays: the child's thread inherited the signal mask.)"""
+        self.lock = threading.Lock()
+        self.hooked_pid = None
+
 
 _clients: weakref.WeakSet[Any] = weakref.WeakSet()
 _state = _State()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_state.after_fork_in_child)
 
 
 def watch(client: Ending, *, handle_sigterm: bool) -> None:
@@ -191,7 +199,12 @@ def _deliver_bounded() -> None:
     The handler may have interrupted the main thread inside the SDK (with a lock
     held, or in the middle of a print): delivering right here could then wait for
     itself. The thread is started with no lock of the SDK held."""
-    patience = sum(client.exit_patience for client in list(_clients)) + 1.0
+    clients = list(_clients)
+    if not clients:
+        return
+    # Each shutdown() reports what it gave up right after its shutdown_timeout; the
+    # margin is for those reports (a process killed in the middle says nothing).
+    patience = sum(client.exit_patience + 2.0 for client in clients)
     worker = threading.Thread(target=deliver_all, name="trodo-exit", daemon=True)
     worker.start()
     worker.join(patience)
