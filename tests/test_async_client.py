@@ -177,7 +177,11 @@ def gc_paused() -> Iterator[None]:
 
 EVENTS = 10_000
 USERS = 10
-LAG_LIMIT = 0.005
+# Half of what one request to the slow server takes: a client that waited for
+# a request on the loop lags at least 50 ms every run, while scheduler noise on
+# a loaded 2-core VM (seen up to 10 ms) stays below it. The few-ms figure the
+# README gives for a 500-event request is a measurement, not this test's bound.
+LAG_LIMIT = 0.025
 # Between two tracks a handler waits 1 ms, as a server's loop waits for I/O
 # between requests; a loop that never waits keeps a CPU saturated, and the
 # OS then preempts it for a scheduler tick (4 ms here) now and then.
@@ -215,7 +219,7 @@ async def track_and_flush_measuring_lag(url: str) -> tuple[float, bool, int]:
     return max(lags), delivered, len(lags)
 
 
-def test_the_loop_never_stalls_5ms_while_10_000_events_go_to_a_slow_server() -> None:
+def test_the_loop_is_never_held_by_a_request_while_10_000_events_go_to_a_slow_server() -> None:
     # The probe measures wall time, and on a small shared VM the scheduler
     # alone delays a loop by a few ms now and then (more while other
     # processes compete for the cores), so the scenario may run up to RUNS

@@ -89,3 +89,48 @@ def test_mock_server_validates_with_the_spec_from_the_wheel(wheel: Path) -> None
     module_file, answer = result.stdout.splitlines()
     assert module_file.startswith(str(wheel))
     assert answer == "400 body/events: [] should be non-empty"
+
+
+LIVE_PAGE_FILES = ["index.html", "live.js", "live.css", "icon.svg"]
+
+
+def test_wheel_holds_the_live_page_files(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        for name in LIVE_PAGE_FILES:
+            packaged = archive.read(f"trodo/testing/_page/{name}")
+            assert packaged == (ROOT / "trodo" / "testing" / "_page" / name).read_bytes(), name
+
+
+def test_mock_server_serves_the_live_page_from_the_wheel(wheel: Path) -> None:
+    code = textwrap.dedent(
+        """
+        import httpx
+        import trodo.testing
+        from trodo.testing import MockTrodoServer
+
+        print(trodo.testing.__file__)
+        with MockTrodoServer() as server:
+            for path in ["/", "/_trodo/assets/live.js", "/_trodo/assets/live.css"]:
+                response = httpx.get(server.url + path)
+                print(path, response.status_code, len(response.content))
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(wheel)}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=wheel.parent,
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    module_file, *answers = result.stdout.splitlines()
+    assert module_file.startswith(str(wheel))
+    page = ROOT / "trodo" / "testing" / "_page"
+    assert answers == [
+        f"/ 200 {len((page / 'index.html').read_bytes())}",
+        f"/_trodo/assets/live.js 200 {len((page / 'live.js').read_bytes())}",
+        f"/_trodo/assets/live.css 200 {len((page / 'live.css').read_bytes())}",
+    ]

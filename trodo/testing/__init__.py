@@ -12,7 +12,9 @@ test whose code sent an invalid request::
         assert [e["event_name"] for e in trodo_server.events] == ["signup"]
 
 ``python -m trodo.testing --port 8787`` (or ``trodo-mock-server``) runs it as
-a dev server that prints each request as it arrives.
+a dev server that prints each request as it arrives. Every server also serves
+a live page at its root (``server.page_url``): the requests in a browser, as
+they arrive, and as JSON at ``/_trodo/requests``.
 """
 
 from __future__ import annotations

@@ -128,6 +128,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the dev server until interrupted; returns the exit status."""
     args = _parser().parse_args(argv)
+    from trodo.testing._live import is_loopback
     from trodo.testing._server import DEFAULT_SITE_ID, MockTrodoServer
 
     server = MockTrodoServer(
@@ -149,10 +150,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"Mock Trodo API on {server.url} (site id: {site}); "
         "every request is checked against the Trodo API spec.\n"
-        f'Point the SDK at it: trodo.init("{server.site_id}", api_base="{server.url}"). '
-        "Ctrl+C stops.",
+        f'Point the SDK at it: trodo.init("{server.site_id}", api_base="{server.url}"); '
+        f"watch its requests arrive at {server.page_url} in a browser. Ctrl+C stops.",
         flush=True,
     )
+    if not is_loopback(args.host):
+        print(
+            f"trodo-mock-server: listening on {args.host}: anyone who can reach it can read "
+            "the live page (what your app sends) and clear it.",
+            file=sys.stderr,
+            flush=True,
+        )
     # SIGINT too: a shell starts background jobs with SIGINT ignored, and
     # Python then installs no KeyboardInterrupt handler of its own.
     signal.signal(signal.SIGINT, _interrupt)

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from trodo.testing._faults import Answer, Fault, FaultScript, Responder
 from trodo.testing._http import HandlerServer, drop_connection
+from trodo.testing._live import LiveFeed
 from trodo.testing._records import (
     IDENTIFY_PATH,
     RESET_PATH,
@@ -61,7 +62,8 @@ class MockTrodoServer:
     A valid request is answered as the API answers it (``{"success": true}``);
     an invalid one gets the API's 4xx with a JSON message and is recorded as a
     violation. Faults can be scripted: error answers, delays, dropped
-    connections, outages and custom answers.
+    connections, outages and custom answers. ``page_url`` is a page that
+    shows the requests as they arrive, for a person to watch.
 
     Example::
 
@@ -112,6 +114,8 @@ class MockTrodoServer:
         self._next_index = 0
         self._stopping = threading.Event()
         self._clients: list[TrodoClient] = []
+        # The live page at url + "/" and its JSON (trodo/testing/_live.py).
+        self._live = LiveFeed(host=host, clear=self.clear, max_recorded=max_recorded)
 
     # Lifecycle -----------------------------------------------------------------------------
 
@@ -158,6 +162,11 @@ class MockTrodoServer:
     def url(self) -> str:
         """The base URL, e.g. ``http://127.0.0.1:51234``: the SDK's ``api_base``."""
         return self._http.url_for("/").rstrip("/")
+
+    @property
+    def page_url(self) -> str:
+        """The live page: every request as it arrives, to open in a browser."""
+        return self.url + "/"
 
     def client(self, **options: Unpack[ClientOptions]) -> TrodoClient:
         """A ``trodo.TrodoClient`` pointed at this server, with this server's site id.
@@ -258,6 +267,7 @@ class MockTrodoServer:
             self._requests.clear()
             self._violations.clear()
             self._errors.clear()
+            self._live.clear()
 
     # Scripted behaviour --------------------------------------------------------------------
 
@@ -352,6 +362,9 @@ class MockTrodoServer:
     # Serving (on the server's threads) -----------------------------------------------------
 
     def _handle(self, request: Request) -> Response:
+        page = self._live.serve(request)
+        if page is not None:
+            return page  # the live page or its data: not an API request, not recorded
         received_at = time.time()
         with self._changed:
             index = self._next_index
@@ -444,6 +457,7 @@ class MockTrodoServer:
                         record.body,
                     )
                 )
+            self._live.add(record)
             self._changed.notify_all()
 
     # Helpers --------------------------------------------------------------------------------
