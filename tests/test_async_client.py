@@ -449,6 +449,41 @@ def test_events_still_queued_at_interpreter_exit_are_delivered_on_a_loop_of_thei
     assert [e["event_name"] for e in server.events] == ["never_flushed"]
 
 
+_CUT_OFF = """
+import asyncio, sys, trodo
+client = trodo.AsyncTrodoClient(
+    "test-site", api_base=sys.argv[1], batch_enabled=True, shutdown_timeout=20.0,
+    on_error=lambda error: print("on_error:", error.reason, error.count, flush=True),
+)
+
+
+async def main():
+    await client.track("user_42", "cut_off")
+    await client.flush(timeout=0.3)  # the request is under way, its answer delayed
+
+
+asyncio.run(main())  # ends the loop: the sender task is cancelled mid-request
+"""
+
+
+def test_a_request_cut_off_by_the_end_of_the_loop_is_sent_again_at_exit(
+    server: MockTrodoServer,
+) -> None:
+    server.delay_next(3.0, path="/api/events/bulk")
+    done = subprocess.run(
+        [sys.executable, "-c", _CUT_OFF, server.url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    # Sent again, as after any request whose answer never came (it may arrive
+    # twice, as then); not left in flight until shutdown_timeout and reported lost.
+    assert done.stdout.splitlines() == []
+    server.wait_for_events(2, timeout=10)
+    assert {e["event_name"] for e in server.events} == {"cut_off"}
+
+
 def test_events_that_cannot_be_delivered_at_interpreter_exit_are_reported_lost(
     server: MockTrodoServer,
 ) -> None:

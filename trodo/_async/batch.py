@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from trodo._async.transport import AsyncTransport
 
 logger = logging.getLogger("trodo")
+_CUT_OFF = Answer(Outcome.RETRY, detail="the event loop stopped while the request was under way")
 
 
 class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
@@ -177,7 +178,16 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
                     return
                 await self._sleep(wait)
                 continue
-            answer = await self._send(batch)
+            try:
+                answer = await self._send(batch)
+            except asyncio.CancelledError:
+                # The loop is ending (asyncio.run cancels what is left) or shutdown()
+                # gave the batch up: no answer will come. Like any unanswered request
+                # it is due again, for the end of the process to send.
+                with self._lock:
+                    drops = policy.on_answer(batch, _CUT_OFF, time.monotonic())
+                self._report(drops)
+                raise
             with self._lock:
                 drops = policy.on_answer(batch, answer, time.monotonic())
             self._report(drops)  # before waking flush(), as the threaded sender does
