@@ -189,6 +189,25 @@ def test_uvicorn_stopped_by_sigterm_delivers_every_event(
         _delivered_exactly_once(process, trodo_server)
 
 
+@pytest.mark.parametrize(
+    ("variant", "path"),
+    [("import", "/hit"), ("async", "/ahit")],
+    ids=["client_at_import", "async_client_at_import"],
+)
+def test_uvicorn_stopped_while_sending_delivers_every_event_once(
+    trodo_server: MockTrodoServer, variant: str, path: str
+) -> None:
+    pytest.importorskip("uvicorn")
+    # The sender posts every 50 ms: when SIGTERM comes, some events have arrived,
+    # some are queued and a request may be under way (the 209 of 210).
+    env = {"TRODO_APP_VARIANT": variant, "TRODO_FLUSH_INTERVAL": "0.05"}
+    with app(trodo_server, UVICORN, {"app.py": "asgi_app.py"}, env) as process:
+        process.wait_for_port()
+        process.hit((f"{path}?i={i}" for i in range(210)), concurrency=8)
+        assert process.terminate() == KILLED_BY_SIGTERM
+        _delivered_exactly_once(process, trodo_server, 210)
+
+
 def test_uvicorn_with_handle_sigterm_off_ends_exactly_the_same_way(
     trodo_server: MockTrodoServer,
 ) -> None:

@@ -15,7 +15,11 @@ from fastapi import FastAPI
 import trodo
 
 VARIANT = os.environ["TRODO_APP_VARIANT"]
-OPTIONS = {"batch_enabled": True, "batch_size": 10_000, "batch_flush_interval": 60}
+OPTIONS = {
+    "batch_enabled": True,
+    "batch_size": 10_000,
+    "batch_flush_interval": float(os.environ.get("TRODO_FLUSH_INTERVAL", "60")),
+}
 if os.environ.get("TRODO_HANDLE_SIGTERM") == "0":
     OPTIONS["handle_sigterm"] = False
 
