@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import pytest
 
 import trodo
+from trodo._core import process_end
 from trodo.testing import MockTrodoServer
 
 from .delivery_support import PATIENCE, SESSIONS, counts
@@ -152,6 +153,19 @@ def test_a_forked_child_starts_its_sender_with_no_sdk_lock_held(
     client.shutdown()
     assert lock_audit == []
     assert counts(trodo_server.events) == {"parent": 1, "child": 1}
+
+
+def test_the_end_of_the_process_delivers_with_no_sdk_lock_held(
+    trodo_server: MockTrodoServer, lock_audit: list[str]
+) -> None:
+    client = _client(trodo_server)
+    for i in range(3):
+        client.track("user_42", "hit", {"i": i})
+    # What the SIGTERM handler does (on a thread of its own, joined), then atexit.
+    process_end._deliver_bounded()
+    process_end.deliver_all()
+    assert lock_audit == []
+    assert hit_ids(trodo_server.events) == exactly_once(3)
 
 
 # -- the real thing, in a subprocess -----------------------------------------------------

@@ -10,6 +10,7 @@ exactly once and that the process ended as it does without the SDK.
 from __future__ import annotations
 
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -93,6 +94,31 @@ def test_a_client_made_off_the_main_thread_leaves_sigterm_alone(
 
 
 # -- a plain script and `python app.py` ----------------------------------------------------
+
+_LET_GO = """
+import gc, sys, trodo
+
+def work():
+    client = trodo.TrodoClient("test-site", api_base=sys.argv[1], batch_enabled=True,
+                               batch_flush_interval=60)
+    for i in range(5):
+        client.track("user_42", "hit", {"i": i})
+
+work()  # the app keeps no reference to the client, and never shuts it down
+gc.collect()
+"""
+
+
+def test_a_client_the_app_let_go_of_still_delivers_at_exit(trodo_server: MockTrodoServer) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _LET_GO, trodo_server.url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert hit_ids(trodo_server.events) == exactly_once(5)
 
 
 def test_a_script_stopped_by_sigterm_delivers_its_queue_and_dies_by_the_signal(

@@ -64,7 +64,9 @@ class ClientBase(ABC, Generic[C]):
         if config.auto_events:
             self._auto_events.enable()
         _live.add(self)
-        process_end.watch(self, handle_sigterm=bool(config.handle_sigterm))
+        process_end.watch(
+            self, queueing=bool(config.batch_enabled), handle_sigterm=bool(config.handle_sigterm)
+        )
 
     def __repr__(self) -> str:
         mode = "batching" if self._config.batch_enabled else "direct"

@@ -76,15 +76,22 @@ class _State:
         self.hooked_pid = None
 
 
+# Clients with a queue are kept until shut down: one the app let go of still has
+# its sender and its queue, which the end of the process must deliver. The others
+# (batching off) hold nothing to deliver and may go when the app lets them go.
+_queueing: set[Any] = set()
 _clients: weakref.WeakSet[Any] = weakref.WeakSet()
 _state = _State()
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_state.after_fork_in_child)
 
 
-def watch(client: Ending, *, handle_sigterm: bool) -> None:
+def watch(client: Ending, *, queueing: bool, handle_sigterm: bool) -> None:
     """Deliver ``client``'s queue however the process ends (call once the client is live)."""
     _clients.add(client)
+    if queueing:
+        with _state.lock:
+            _queueing.add(client)
     hook_runtime()
     if handle_sigterm:
         _take_over_sigterm()
@@ -93,6 +100,8 @@ def watch(client: Ending, *, handle_sigterm: bool) -> None:
 def forget(client: Ending) -> None:
     """``client`` was shut down: nothing left for the end of the process."""
     _clients.discard(client)
+    with _state.lock:
+        _queueing.discard(client)
 
 
 def hook_runtime() -> None:
