@@ -222,7 +222,7 @@ def _deliver_bounded() -> None:
 def _hold_sigterm() -> None:
     """Keep a SIGTERM raised again by the framework from killing the process before
     the exit hook has delivered (uvicorn re-raises it once shut down)."""
-    if not _clients or not hasattr(signal, "pthread_sigmask") or _green_threads():
+    if not _queueing or not hasattr(signal, "pthread_sigmask") or _green_threads():
         return
     # A thread that accepts SIGTERM, started before the mask, so that a SIGTERM from
     # outside still acts at once while the main thread holds its own.
