@@ -17,6 +17,13 @@ GREEN = os.environ["TRODO_GREEN"]
 VARIANT = os.environ["TRODO_APP_VARIANT"]
 
 
+if GREEN == "eventlet":
+    # httpcore imports trio when it is installed (here: selenium's dependency), and
+    # trio fails to import under eventlet's patched socket (no sendmsg): an app with
+    # both must import the HTTP stack before patching. The README says so.
+    import httpcore  # noqa: F401
+
+
 def patch() -> None:
     if GREEN == "gevent":
         from gevent import monkey
@@ -63,7 +70,7 @@ else:
         pool.spawn(work, n)
     pool.waitall()
 
-delivered = client.flush(30)
+delivered = client.flush(30) and not client.stats().dropped
 client.shutdown()
 print(f"DELIVERED {delivered}", client.stats(), flush=True)
 sys.exit(0 if delivered else 1)
