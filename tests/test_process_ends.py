@@ -162,6 +162,21 @@ def test_an_apps_own_sigterm_handler_still_decides_how_the_process_ends(
         _delivered_exactly_once(process, trodo_server, 50)
 
 
+def test_a_second_sigterm_reaches_the_apps_own_handler_at_once(
+    trodo_server: MockTrodoServer,
+) -> None:
+    env = {"TRODO_APP_VARIANT": "graceful_then_forced", "TRODO_EVENTS": "50"}
+    with app(trodo_server, ["python", "app.py"], {"app.py": "script.py"}, env) as process:
+        process.wait_for_output("READY")
+        process.signal(signal.SIGTERM)
+        process.wait_for_output("OWN HANDLER 1")
+        assert process.running()  # the app's handler chose to go on
+        process.signal(signal.SIGTERM)
+        assert process.wait_for_exit() == 4
+        assert "OWN HANDLER 2" in process.output()
+        _delivered_exactly_once(process, trodo_server, 50)
+
+
 def test_events_that_cannot_be_delivered_within_shutdown_timeout_are_reported_lost(
     trodo_server: MockTrodoServer,
 ) -> None:

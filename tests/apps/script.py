@@ -4,7 +4,9 @@ TRODO_APP_VARIANT:
 - "plain": nothing else;
 - "own_handler_first": the script installs its own SIGTERM handler (which exits 3)
   before the client exists;
-- "own_handler_after": the same handler installed after the client exists.
+- "own_handler_after": the same handler installed after the client exists;
+- "graceful_then_forced": a handler, installed first, that only notes the first
+  SIGTERM (a graceful stop begins) and exits 4 at the second (a forced stop).
 TRODO_EVENTS: how many events (default 1000).
 """
 
@@ -32,8 +34,20 @@ def own_handler(signum, frame):
     sys.exit(3)
 
 
+seen = []
+
+
+def graceful_then_forced(signum, frame):
+    seen.append(signum)
+    print(f"OWN HANDLER {len(seen)}", flush=True)
+    if len(seen) == 2:
+        sys.exit(4)
+
+
 if VARIANT == "own_handler_first":
     signal.signal(signal.SIGTERM, own_handler)
+elif VARIANT == "graceful_then_forced":
+    signal.signal(signal.SIGTERM, graceful_then_forced)
 client = trodo.TrodoClient(
     batch_enabled=True, batch_size=10_000, batch_flush_interval=60, on_error=print_lost, **options
 )

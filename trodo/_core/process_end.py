@@ -9,13 +9,15 @@ Processes end in more ways than ``atexit`` sees. Each way and what this module d
   action back and raises the signal again, so the process still dies by SIGTERM
   (exit status -15), only after delivering.
 - **SIGTERM with a handler of the app or the framework** (uvicorn, gunicorn,
-  Celery): that handler runs, at once and as before; the ``atexit`` hook delivers.
-  uvicorn, once shut down, raises SIGTERM again under the default action, which would
-  kill the process before ``atexit``: so the SDK holds SIGTERM blocked on the main
+  Celery): that handler runs, at once and as before, and the SDK's is out of the way
+  for any later SIGTERM; the ``atexit`` hook delivers. uvicorn, once shut down, raises
+  SIGTERM again under the default action, which would kill the process before
+  ``atexit``: under uvicorn's handler only, the SDK holds SIGTERM blocked on the main
   thread from the first SIGTERM to the end of its ``atexit`` hook; the re-raised
   signal then ends the process exactly as it would have, after delivery. (A thread of
-  the SDK keeps SIGTERM deliverable meanwhile: a second SIGTERM still reaches the
-  framework's handler, or kills, at once.)
+  the SDK keeps SIGTERM deliverable meanwhile, for uvicorn's loop to see a second.)
+  Elsewhere nothing is blocked: a blocked SIGTERM would not wake a main thread that
+  sleeps, and a second SIGTERM must reach the app's handler at once.
 - **A second SIGTERM** while the SDK delivers: the handler that was there before the
   SDK's (or the default action) has been put back, so it acts at once.
 - **Pool processes of ``multiprocessing`` and billiard (Celery prefork)** leave through
@@ -198,7 +200,8 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
         signal.raise_signal(signum)  # the default action: the process dies by SIGTERM
         return
     if callable(previous):
-        _hold_sigterm()
+        if _raises_sigterm_again(previous):
+            _hold_sigterm()
         previous(signum, frame)
 
 
@@ -217,6 +220,17 @@ def _deliver_bounded() -> None:
     worker = threading.Thread(target=deliver_all, name="trodo-exit", daemon=True)
     worker.start()
     worker.join(patience)
+
+
+# Servers whose SIGTERM handler starts a graceful shutdown at the end of which they
+# raise SIGTERM again under the default action (uvicorn since 0.29), killing the
+# process before atexit. Their main thread runs an event loop that looks at signals
+# every few milliseconds, so holding SIGTERM there delays nothing of theirs.
+_RAISE_AGAIN = ("uvicorn.",)
+
+
+def _raises_sigterm_again(handler: Callable[..., Any]) -> bool:
+    return str(getattr(handler, "__module__", "")).startswith(_RAISE_AGAIN)
 
 
 def _hold_sigterm() -> None:
