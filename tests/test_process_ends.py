@@ -309,7 +309,7 @@ def test_a_celery_prefork_worker_stopped_by_sigterm_delivers_every_event(
 ) -> None:
     celery = pytest.importorskip("celery")
     env = {"TRODO_APP_VARIANT": variant}
-    with app(trodo_server, CELERY, {"tasks.py": "celery_tasks.py"}, env) as process:
+    with app(trodo_server, CELERY, {"tasks.py": "celery_prefork.py"}, env) as process:
         broker = process.folder / "broker"
         broker.mkdir()
         sender = celery.Celery(broker="filesystem://")

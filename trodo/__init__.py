@@ -25,6 +25,14 @@ coroutines that never block the event loop::
     client = trodo.AsyncTrodoClient("your-site-id", batch_enabled=True)
     await client.for_user("user_42").track("checkout_completed", {"amount": 49.5})
     await client.shutdown()
+
+In a web app or a worker, the integrations (``trodo.integrations.django``,
+``.flask``, ``.asgi``, ``.celery``) bind each request's user, which
+:func:`current_user` returns::
+
+    user = trodo.current_user()  # None outside a request, or for an anonymous one
+    if user is not None:
+        user.track("checkout_completed")
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ from trodo._core.answers import DropReason
 from trodo._core.config import ClientOptions
 from trodo._core.errors import DeliveryError, LostEvent, Stats
 from trodo._core.operations import IdentifyResult
+from trodo._current import current_async_user, current_user
 from trodo._sync.client import TrodoClient
 from trodo._sync.context import UserContext
 from trodo._version import __version__
@@ -60,6 +69,8 @@ __all__ = [
     "UserContext",
     "__version__",
     "capture_error",
+    "current_async_user",
+    "current_user",
     "disable_auto_events",
     "enable_auto_events",
     "flush",
@@ -163,9 +174,15 @@ def wallet_address(distinct_id: str, address: str) -> bool:
     return get_client().wallet_address(distinct_id, address)
 
 
-def capture_error(distinct_id: str, error: BaseException, severity: str = "error") -> None:
+def capture_error(
+    distinct_id: str,
+    error: BaseException,
+    severity: str = "error",
+    *,
+    properties: Mapping[str, object] | None = None,
+) -> None:
     """Send an exception as a ``server_error`` event; see :meth:`UserContext.capture_error`."""
-    get_client().capture_error(distinct_id, error, severity)
+    get_client().capture_error(distinct_id, error, severity, properties=properties)
 
 
 def enable_auto_events() -> None:

@@ -1,58 +1,52 @@
-"""A Celery app for `celery -A tasks worker -P prefork`, on kombu's filesystem broker.
+"""A Celery app for the integration test: a filesystem broker in TRODO_TEST_CELERY_DIR.
 
-TRODO_APP_VARIANT chooses where the client is made:
-- "import": trodo.init at import (the pool processes inherit it through the fork);
-- "process_init": in a worker_process_init handler, in each pool process.
-There is no worker_process_shutdown handler: the SDK delivers on its own. Each task
-tracks one `hit` event and then leaves a file in done/, so the test knows it ran.
+The test process imports it to enqueue; a real worker subprocess imports it to run.
 """
+
+from __future__ import annotations
 
 import os
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import worker_process_init
 
 import trodo
+from trodo.integrations.celery import setup
 
-HERE = Path(__file__).resolve().parent
-BROKER = HERE / "broker"
-DONE = HERE / "done"
-for folder in (BROKER, DONE):
-    folder.mkdir(exist_ok=True)
-VARIANT = os.environ["TRODO_APP_VARIANT"]
+FOLDER = Path(os.environ.get("TRODO_TEST_CELERY_DIR", "/nonexistent"))
 
-app = Celery("tasks", broker="filesystem://")
+app = Celery("trodo_celery_tests", broker="filesystem://")
 app.conf.update(
     broker_transport_options={
-        "data_folder_in": str(BROKER),
-        "data_folder_out": str(BROKER),
-        "control_folder": str(HERE / "control"),
-        "polling_interval": 0.1,
+        "data_folder_in": str(FOLDER / "queue"),
+        "data_folder_out": str(FOLDER / "queue"),
     },
     broker_connection_retry_on_startup=True,
+    task_ignore_result=True,
     worker_hijack_root_logger=False,
 )
+# Batched with a long interval: what the tasks send leaves at process shutdown.
+setup(app, batch_enabled=True, batch_flush_interval=300.0)
 
 
-def print_lost(error: trodo.DeliveryError) -> None:
-    print(f"LOST {error.reason} {error.count}", flush=True)
+class CardDeclinedError(Exception):
+    pass
 
 
-def start_trodo() -> None:
-    trodo.init(batch_enabled=True, batch_size=10_000, batch_flush_interval=60, on_error=print_lost)
+def _done(line: str) -> None:
+    with (FOLDER / "done.txt").open("a") as out:
+        out.write(line + "\n")
 
 
-if VARIANT == "import":
-    start_trodo()
-else:
+@app.task
+def send_receipt(order_id: int) -> None:
+    user = trodo.current_user()
+    if user is not None:
+        user.track("receipt_sent", {"order": order_id})
+    _done(f"send_receipt {user.get_current_distinct_id() if user else None}")
 
-    @worker_process_init.connect
-    def start_in_each_process(**_: object) -> None:
-        start_trodo()
 
-
-@app.task(name="tasks.hit")
-def hit(i: int) -> None:
-    trodo.track("user_42", "hit", {"i": i, "pid": os.getpid()})
-    (DONE / str(i)).touch()
+@app.task
+def charge(order_id: int) -> None:
+    _done("charge")
+    raise CardDeclinedError(f"order {order_id} declined")

@@ -20,12 +20,13 @@ from trodo._core.answers import Answer
 from trodo._core.client_base import ClientBase
 from trodo._core.config import ClientOptions, resolve
 from trodo._core.context_base import ContextBase
+from trodo._core.disabled import refuse_when_disabled
 from trodo._core.operations import Call
 from trodo._core.records import EventRecord
 
 if TYPE_CHECKING:
     from trodo._async.batch import AsyncBatchDelivery
-    from trodo._async.direct import AsyncDirectDelivery
+    from trodo._async.direct import AsyncDirectDelivery, AsyncDisabledDelivery
     from trodo._wire.transport_base import ApiClient
 
 
@@ -60,29 +61,37 @@ class AsyncTrodoClient(ClientBase[AsyncUserContext]):
     use, or after it ended).
     """
 
-    _delivery: AsyncDirectDelivery | AsyncBatchDelivery
+    _delivery: AsyncDirectDelivery | AsyncBatchDelivery | AsyncDisabledDelivery
 
     def __init__(self, site_id: str | None = None, **options: Unpack[ClientOptions]) -> None:
         config = resolve(site_id, options)
         # As in TrodoClient: the HTTP stack loads with the first client.
         from trodo._async.batch import AsyncBatchDelivery
-        from trodo._async.direct import AsyncDirectDelivery, AsyncSender
+        from trodo._async.direct import (
+            AsyncDirectDelivery,
+            AsyncDisabledDelivery,
+            AsyncSender,
+            unsent_request,
+        )
         from trodo._async.transport import AsyncTransport
 
         self._binding = binding = LoopBinding(type(self).__name__)
         self._transport = AsyncTransport(config.site_id, config.api_base, config.timeout)
         self._sender = sender = AsyncSender(self._transport, config)
-        self._delivery = (
-            AsyncBatchDelivery(config, sender, binding)
-            if config.batch_enabled
-            else AsyncDirectDelivery(sender, binding)
-        )
+        request: Callable[[Call], Awaitable[tuple[Answer, Any]]] = self._request
+        if config.disabled:  # checked as always, sent never: no task, no connection
+            self._delivery = AsyncDisabledDelivery()
+            request = unsent_request
+        elif config.batch_enabled:
+            self._delivery = AsyncBatchDelivery(config, sender, binding)
+        else:
+            self._delivery = AsyncDirectDelivery(sender, binding)
         self._port = _AsyncPort(
             config.site_id,
             binding.check,
             self._submit,
             self._delivery.submit_threadsafe,
-            self._request,
+            request,
             self._alias,
         )
         super().__init__(config, self._transport, sender, self._delivery)
@@ -101,7 +110,10 @@ class AsyncTrodoClient(ClientBase[AsyncUserContext]):
             answer = await set_wallet_address.asyncio_detailed(
                 client=client.api_client, body=WalletAddressRequest(...)
             )
+
+        A disabled client has none (RuntimeError): it never sends.
         """
+        refuse_when_disabled(self._config)
         return self._transport.api_client
 
     def _new_context(self, distinct_id: str, session_id: str | None) -> AsyncUserContext:
@@ -149,10 +161,15 @@ class AsyncTrodoClient(ClientBase[AsyncUserContext]):
         return await self.for_user(distinct_id).wallet_address(address)
 
     async def capture_error(
-        self, distinct_id: str, error: BaseException, severity: str = "error"
+        self,
+        distinct_id: str,
+        error: BaseException,
+        severity: str = "error",
+        *,
+        properties: Mapping[str, object] | None = None,
     ) -> None:
-        """``await for_user(distinct_id).capture_error(error, severity)``."""
-        await self.for_user(distinct_id).capture_error(error, severity)
+        """``await for_user(distinct_id).capture_error(error, severity, properties=...)``."""
+        await self.for_user(distinct_id).capture_error(error, severity, properties=properties)
 
     def _capture_uncaught(self, error: BaseException) -> None:
         # A sync hook, on any thread: queue or hand over, never wait here.

@@ -76,17 +76,52 @@ class AsyncUserContext(ContextBase):
 
     track_event = track
 
-    async def capture_error(self, error: BaseException, severity: str = "error") -> None:
+    async def capture_error(
+        self,
+        error: BaseException,
+        severity: str = "error",
+        *,
+        properties: Mapping[str, object] | None = None,
+    ) -> None:
         """Send an exception as a ``server_error`` event, stack trace included.
 
-        ``severity`` is "critical", "error" or "warning"::
+        ``severity`` is "critical", "error" or "warning"; ``properties`` as in
+        :meth:`UserContext.capture_error`::
 
             try:
                 await charge(card)
             except PaymentError as exc:
                 await user.capture_error(exc, severity="warning")
         """
-        await self._owner.submit(self._error_record(error, severity))
+        await self._owner.submit(self._error_record(error, severity, properties))
+
+    def capture_error_nowait(
+        self,
+        error: BaseException,
+        severity: str = "error",
+        *,
+        properties: Mapping[str, object] | None = None,
+    ) -> None:
+        """:meth:`capture_error` from sync code on any thread (a logging handler, a
+        signal handler, a sync endpoint's worker thread): checks now, never waits.
+
+        The event is handed to the client's loop: queued with batching on;
+        with batching off sent on the loop while it runs, and reported as lost
+        (``shutdown``) when it does not, as uncaught exceptions are.
+        """
+        self._owner.submit_threadsafe(self._error_record(error, severity, properties))
+
+    def track_nowait(
+        self,
+        event_name: str,
+        properties: Mapping[str, object] | None = None,
+        category: str = "custom",
+        *,
+        timestamp: datetime | None = None,
+    ) -> None:
+        """:meth:`track` from sync code on any thread; see :meth:`capture_error_nowait`."""
+        record = self._track_record(event_name, properties, category, timestamp)
+        self._owner.submit_threadsafe(record)
 
     async def identify(self, identify_id: str) -> IdentifyResult:
         """Link this user to your own id for them; see :meth:`UserContext.identify`.

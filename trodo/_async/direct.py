@@ -17,6 +17,7 @@ from trodo._async.loop import LoopBinding
 from trodo._async.sessions import async_session
 from trodo._core.answers import Answer, DropReason
 from trodo._core.config import Config
+from trodo._core.disabled import DisabledDeliveryBase, unsent_answer
 from trodo._core.operations import Call
 from trodo._core.records import EventRecord
 from trodo._core.sending import DirectDeliveryBase, Flow, Retrier, SenderBase
@@ -139,3 +140,30 @@ class AsyncDirectDelivery(DirectDeliveryBase[AsyncSender]):
     def end_of_process(self, timeout: float) -> None:
         """Every event was sent or reported when its ``track`` returned."""
         self._sender.closed = True
+
+
+class AsyncDisabledDelivery(DisabledDeliveryBase):
+    """``disabled=True``: events are counted, never sent; no task, no connection."""
+
+    async def submit(self, record: EventRecord) -> None:
+        """Count the (already checked) event."""
+        self._accept(record)
+
+    def submit_threadsafe(self, record: EventRecord) -> None:
+        """Count it, from any thread."""
+        self._accept(record)
+
+    async def flush(self, timeout: float | None = None) -> bool:
+        """Nothing ever waits."""
+        return True
+
+    async def shutdown(self, timeout: float | None = None) -> None:
+        """Nothing to deliver."""
+
+    def end_of_process(self, timeout: float) -> None:
+        """Nothing to deliver."""
+
+
+async def unsent_request(call: Call) -> tuple[Answer, Any]:
+    """An operation of a disabled client: accepted, nothing sent."""
+    return unsent_answer(call)

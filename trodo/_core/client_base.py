@@ -65,11 +65,14 @@ class ClientBase(ABC, Generic[C]):
             self._auto_events.enable()
         _live.add(self)
         process_end.watch(
-            self, queueing=bool(config.batch_enabled), handle_sigterm=bool(config.handle_sigterm)
+            self,
+            queueing=bool(config.batch_enabled and not config.disabled),
+            handle_sigterm=bool(config.handle_sigterm),
         )
 
     def __repr__(self) -> str:
-        mode = "batching" if self._config.batch_enabled else "direct"
+        config = self._config
+        mode = "disabled" if config.disabled else "batching" if config.batch_enabled else "direct"
         state = " closed" if self._closed else ""
         name = type(self).__name__
         return f"<{name} site={mask(self.site_id)} {self._config.api_base} {mode}{state}>"

@@ -12,6 +12,8 @@ from trodo._core.errors import ErrorCallback
 from trodo._core.validation import require_str
 
 DEFAULT_API_BASE = "https://sdkapi.trodo.ai"
+# The site id of a disabled client made without one: it never reaches a request.
+DISABLED_SITE_ID = "disabled"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
 
@@ -95,6 +97,7 @@ class Config:
     retry_budget: float = _option(60.0, seconds)
     shutdown_timeout: float = _option(5.0, positive_seconds)
     auto_events_distinct_id: str = _option("server", non_empty_str)
+    disabled: bool = _option(False, unchecked)
     handle_sigterm: bool = _option(True, unchecked)
 
     def __post_init__(self) -> None:
@@ -149,18 +152,26 @@ class ClientOptions(TypedDict, total=False):
     """Seconds ``shutdown()`` and interpreter exit wait for delivery (default 5)."""
     auto_events_distinct_id: str
     """Distinct id that uncaught exceptions are reported under (default "server")."""
+    disabled: bool
+    """Check every call, send nothing (no site id needed); default TRODO_DISABLED."""
     handle_sigterm: bool
     """On SIGTERM, deliver what is queued first, then let the signal end the process
     as it would have (default True); False leaves SIGTERM alone."""
 
 
 def resolve(site_id: str | None, options: ClientOptions) -> Config:
-    """Build a Config, filling site_id, api_base and debug from the environment.
+    """Build a Config, filling site_id, api_base, debug and disabled from the environment.
 
-    TRODO_SITE_ID, TRODO_API_BASE and TRODO_DEBUG ("1", "true", "yes", "on")
-    apply only where the argument was not passed.
+    TRODO_SITE_ID, TRODO_API_BASE, TRODO_DEBUG and TRODO_DISABLED ("1",
+    "true", "yes", "on") apply only where the argument was not passed. A
+    disabled client needs no site id.
     """
+    disabled = options.get("disabled")
+    if disabled is None:
+        disabled = os.environ.get("TRODO_DISABLED", "").strip().lower() in _TRUE
     site_id = site_id if site_id is not None else os.environ.get("TRODO_SITE_ID")
+    if not site_id and disabled:
+        site_id = DISABLED_SITE_ID
     if not site_id:
         raise ValueError(
             "a site id is required: pass site_id=... (e.g. trodo.init(site_id='...')) "
@@ -170,6 +181,7 @@ def resolve(site_id: str | None, options: ClientOptions) -> Config:
     if unknown:
         raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
     values = dict(options)
+    values["disabled"] = bool(disabled)
     api_base = values.pop("api_base", None) or os.environ.get("TRODO_API_BASE") or DEFAULT_API_BASE
     debug = values.pop("debug", None)
     if debug is None:

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 from trodo._core.answers import ALREADY_DONE, Answer
 from trodo._core.operations import Call, Operation, Reply
-from trodo._core.records import EventRecord, EventType, error_properties
+from trodo._core.records import ERROR_PROPERTIES, EventRecord, EventType, error_properties
 from trodo._core.sessions import Session
 from trodo._core.validation import (
     EVENT_OVERHEAD_BYTES,
@@ -86,13 +86,27 @@ class ContextBase:
         when = time.time() if timestamp is None else epoch_seconds(timestamp)
         return self._record("custom", event_name, category, props, when, size)
 
-    def _error_record(self, error: BaseException, severity: str) -> EventRecord:
+    def _error_record(
+        self,
+        error: BaseException,
+        severity: str,
+        properties: Mapping[str, object] | None = None,
+    ) -> EventRecord:
         if not isinstance(error, BaseException):
             raise TypeError(f"error must be an exception, got {type(error).__name__}")
         severity = require_severity(severity)
+        extra, size = copy_properties(properties)
+        reserved = ERROR_PROPERTIES.intersection(extra)
+        if reserved:
+            raise ValueError(
+                f"properties may not set {', '.join(sorted(reserved))}: "
+                "capture_error fills the six error properties itself"
+            )
         now = time.time()
         props = error_properties(error, severity, now)
-        size = sum(len(str(v)) for v in props.values()) + 120
+        size += sum(len(str(v)) for v in props.values()) + 120
+        if extra:
+            props = {**extra, **props}
         return self._record("auto", "server_error", "error", props, now, size)
 
     def _record(

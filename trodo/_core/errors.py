@@ -77,6 +77,8 @@ class Stats:
     """Event requests sent (single or bulk), retries included."""
     dropped: dict[str, int] = field(default_factory=dict)
     """Events given up, by reason."""
+    disabled: int = 0
+    """Events a disabled client (``disabled=True``) accepted: checked, counted, never sent."""
 
     @property
     def dropped_total(self) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import traceback
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from trodo._core.sessions import Session
 
@@ -29,6 +29,12 @@ class EventRecord:
     properties: dict[str, Any]
     timestamp: float
     size: int
+
+
+ERROR_PROPERTIES: Final = frozenset(
+    {"error_type", "message", "stack", "runtime", "severity", "timestamp"}
+)
+"""The six keys every ``server_error`` carries; ``capture_error(properties=...)`` may add others."""
 
 
 def error_properties(error: BaseException, severity: str, now: float) -> dict[str, Any]:

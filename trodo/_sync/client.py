@@ -18,13 +18,14 @@ from trodo._core.answers import Answer
 from trodo._core.client_base import ClientBase
 from trodo._core.config import ClientOptions, resolve
 from trodo._core.context_base import ContextBase
+from trodo._core.disabled import refuse_when_disabled, unsent_answer
 from trodo._core.operations import Call
 from trodo._core.records import EventRecord
 from trodo._sync.context import UserContext
 
 if TYPE_CHECKING:
     from trodo._sync.batch import BatchDelivery
-    from trodo._sync.direct import DirectDelivery
+    from trodo._sync.direct import DirectDelivery, DisabledDelivery
     from trodo._wire.transport_base import ApiClient
 
 
@@ -50,24 +51,27 @@ class TrodoClient(ClientBase[UserContext]):
         # leaving the block flushes and shuts the client down
     """
 
-    _delivery: DirectDelivery | BatchDelivery
+    _delivery: DirectDelivery | BatchDelivery | DisabledDelivery
 
     def __init__(self, site_id: str | None = None, **options: Unpack[ClientOptions]) -> None:
         config = resolve(site_id, options)
         # The HTTP stack and the generated client load with the first client,
         # not with `import trodo`.
         from trodo._sync.batch import BatchDelivery
-        from trodo._sync.direct import DirectDelivery, Sender
+        from trodo._sync.direct import DirectDelivery, DisabledDelivery, Sender
         from trodo._sync.transport import Transport
 
         self._transport = Transport(config.site_id, config.api_base, config.timeout)
         self._sender = Sender(self._transport, config)
-        self._delivery = (
-            BatchDelivery(config, self._sender)
-            if config.batch_enabled
-            else DirectDelivery(self._sender)
-        )
-        self._port = _Port(config.site_id, self._delivery.submit, self._sender.request, self._alias)
+        request: Callable[[Call], tuple[Answer, Any]] = self._sender.request
+        if config.disabled:  # checked as always, sent never: no thread, no connection
+            self._delivery = DisabledDelivery()
+            request = unsent_answer
+        elif config.batch_enabled:
+            self._delivery = BatchDelivery(config, self._sender)
+        else:
+            self._delivery = DirectDelivery(self._sender)
+        self._port = _Port(config.site_id, self._delivery.submit, request, self._alias)
         super().__init__(config, self._transport, self._sender, self._delivery)
 
     @property
@@ -83,7 +87,10 @@ class TrodoClient(ClientBase[UserContext]):
             answer = set_wallet_address.sync_detailed(
                 client=client.api_client, body=WalletAddressRequest(...)
             )
+
+        A disabled client has none (RuntimeError): it never sends.
         """
+        refuse_when_disabled(self._config)
         return self._transport.api_client
 
     def _new_context(self, distinct_id: str, session_id: str | None) -> UserContext:
@@ -123,10 +130,15 @@ class TrodoClient(ClientBase[UserContext]):
         return self.for_user(distinct_id).wallet_address(address)
 
     def capture_error(
-        self, distinct_id: str, error: BaseException, severity: str = "error"
+        self,
+        distinct_id: str,
+        error: BaseException,
+        severity: str = "error",
+        *,
+        properties: Mapping[str, object] | None = None,
     ) -> None:
-        """``for_user(distinct_id).capture_error(error, severity)``."""
-        self.for_user(distinct_id).capture_error(error, severity)
+        """``for_user(distinct_id).capture_error(error, severity, properties=...)``."""
+        self.for_user(distinct_id).capture_error(error, severity, properties=properties)
 
     # -- auto events --------------------------------------------------------------------------
 

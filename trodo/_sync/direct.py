@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from trodo._core.answers import Answer
 from trodo._core.config import Config
+from trodo._core.disabled import DisabledDeliveryBase
 from trodo._core.operations import Call
 from trodo._core.records import EventRecord
 from trodo._core.sending import Attempt, DirectDeliveryBase, Flow, Retrier, SenderBase
@@ -85,3 +86,18 @@ class DirectDelivery(DirectDeliveryBase[Sender]):
     def shutdown(self, timeout: float | None = None) -> None:
         """Refuse events from now on."""
         self._sender.closed = True
+
+
+class DisabledDelivery(DisabledDeliveryBase):
+    """``disabled=True``: events are counted, never sent; no thread, no connection."""
+
+    def submit(self, record: EventRecord) -> None:
+        """Count the (already checked) event."""
+        self._accept(record)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Nothing ever waits."""
+        return True
+
+    def shutdown(self, timeout: float | None = None) -> None:
+        """Nothing to deliver."""
