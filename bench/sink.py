@@ -6,6 +6,9 @@ decodes every JSON body, counts events per path and checks the unique ``i`` of e
 event for loss and duplication. Two control paths drive it between runs:
 
 - ``POST /_sink/reset`` with ``{"expected": N}`` starts a new tally expecting ids 0..N-1;
+  with ``"fail_rate": R, "seed": S`` it also fails that share of every request (any path)
+  with a 5xx, drawn from ``random.Random(S)`` in arrival order, so every client meets the
+  same sequence of answers (the fault table);
 - ``GET /_sink/stats`` answers the tally (see ``Tally.snapshot``).
 """
 
@@ -15,6 +18,7 @@ import argparse
 import asyncio
 import gzip
 import json
+import random
 import sys
 from collections import Counter
 from typing import Any
@@ -28,19 +32,35 @@ BATCH_KEYS = {
 }
 SINGLE_EVENT_PATHS = frozenset({"/api/events"})
 OK_BODY = b'{"success": true}'
+FAULTS = (
+    "500 Internal Server Error",
+    "502 Bad Gateway",
+    "503 Service Unavailable",
+    "504 Gateway Timeout",
+)
 
 
 class Tally:
     """Counts of one run: requests and events per path, and the unique ids seen."""
 
-    def __init__(self, expected: int = 0) -> None:
+    def __init__(self, expected: int = 0, fail_rate: float = 0.0, seed: int = 0) -> None:
         self.expected = expected
+        self.fail_rate = fail_rate
+        self._random = random.Random(seed)
+        self.failed: Counter[str] = Counter()  # requests answered 5xx, by path
         self.requests: Counter[str] = Counter()
         self.events: Counter[str] = Counter()
         self.seen: set[int] = set()
         self.duplicates = 0
         self.untagged = 0
         self.invalid = 0  # bodies that were not JSON (or not gzip): a broken client
+
+    def fault(self, path: str) -> str | None:
+        """The 5xx status line to answer this request with, or None to accept it."""
+        if not self.fail_rate or self._random.random() >= self.fail_rate:
+            return None
+        self.failed[path] += 1
+        return self._random.choice(FAULTS)
 
     def add_body(self, path: str, body: Any) -> None:
         """Count one decoded request body sent to ``path``."""
@@ -84,6 +104,7 @@ class Tally:
             "events": sum(self.events.values()),
             "events_by_path": dict(self.events),
             "requests_by_path": dict(self.requests),
+            "failed_by_path": dict(self.failed),
         }
 
 
@@ -168,11 +189,17 @@ class _Connection(asyncio.Protocol):
             payload = json.dumps(self._box[0].snapshot()).encode()
             self._transport.write(_response("200 OK", payload, close=close))
         elif path == "/_sink/reset":
-            expected = int(json.loads(body).get("expected", 0)) if body else 0
-            self._box[0] = Tally(expected)
+            settings = json.loads(body) if body else {}
+            self._box[0] = Tally(
+                int(settings.get("expected", 0)),
+                float(settings.get("fail_rate", 0.0)),
+                int(settings.get("seed", 0)),
+            )
             self._transport.write(_response("200 OK", OK_BODY, close=close))
         elif method != "POST":
             self._transport.write(_response("405 Method Not Allowed", b"{}", close=close))
+        elif (fault := self._box[0].fault(path)) is not None:
+            self._transport.write(_response(fault, b'{"error": "injected"}', close=close))
         else:
             # Answer first, then decode and count: the client goes on while the sink
             # works (2 cores), so the sink's own work stays off the measured path. The

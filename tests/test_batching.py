@@ -319,7 +319,11 @@ def test_a_new_queue_full_episode_is_reported_again_after_the_queue_drained(
         finally:
             held.open()
         assert client.flush(PATIENCE)
-    assert errors.reasons() == ["queue_full", "queue_full"]
+    # Each episode: its first refusal when it began, the rest by the flush after it.
+    assert [(e.reason, e.count) for e in errors.errors] == [
+        ("queue_full", 1),
+        ("queue_full", 4),
+    ] * 2
     assert client.stats().dropped == {"queue_full": 10}
     assert client.stats().sent == 20
 

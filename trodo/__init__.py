@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 from trodo._core.answers import DropReason
 from trodo._core.config import ClientOptions
-from trodo._core.errors import DeliveryError, LostEvent, Stats
+from trodo._core.errors import DeliveryError, LostEvent, Stats, TrodoWarning
 from trodo._core.operations import IdentifyResult
 from trodo._current import current_async_user, current_user
 from trodo._sync.client import TrodoClient
@@ -66,6 +66,7 @@ __all__ = [
     "LostEvent",
     "Stats",
     "TrodoClient",
+    "TrodoWarning",
     "UserContext",
     "__version__",
     "capture_error",

@@ -19,8 +19,8 @@ from trodo._async.direct import AsyncSender
 from trodo._async.loop import LoopBinding
 from trodo._async.sessions import async_session
 from trodo._core.answers import Answer, DropReason, Outcome
-from trodo._core.batch_base import BatchDeliveryBase, send_failed, unregistered_sessions
-from trodo._core.batches import Batch, FlushTicket
+from trodo._core.batch_base import BatchDeliveryBase, send_failed
+from trodo._core.batches import Batch, Drop, FlushTicket
 from trodo._core.config import Config
 from trodo._core.records import EventRecord
 
@@ -76,7 +76,9 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
             ticket = self._policy.request_flush()
         await self._until_settled(ticket, timeout)
         with self._lock:
-            return ticket.delivered_all
+            delivered = ticket.delivered_all
+        self.report_unreported()
+        return delivered
 
     async def shutdown(self, timeout: float | None = None) -> None:
         """Send what is queued (waiting up to ``timeout``), then stop the task.
@@ -91,6 +93,7 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
             drops = self._policy.drain(DropReason.SHUTDOWN, "shutdown() timed out")
         self._stopping = True
         self._report(drops)
+        self.report_unreported()
         task = self._task
         if task is not None and not task.done():
             # Idle, or in a request whose events were just given up.
@@ -129,8 +132,7 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
     async def _deliver_alone(self, timeout: float) -> None:
         from trodo._async.transport import AsyncTransport
 
-        config = self._config
-        transport = AsyncTransport(config.site_id, config.api_base, config.timeout)
+        transport = AsyncTransport(self._config)
         policy = self._policy
         try:
             async with asyncio.timeout(timeout):
@@ -146,10 +148,7 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
                             return
                         await asyncio.sleep(0.05 if wait is None else wait)
                         continue
-                    answer = await self._send(batch, transport)
-                    with self._lock:
-                        drops = policy.on_answer(batch, answer, time.monotonic())
-                    self._report(drops)
+                    self._report(await self._attempt(batch, transport))
         except TimeoutError:
             pass
         finally:
@@ -179,7 +178,7 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
                 await self._sleep(wait)
                 continue
             try:
-                answer = await self._send(batch)
+                drops = await self._attempt(batch)
             except asyncio.CancelledError:
                 # The loop is ending (asyncio.run cancels what is left) or shutdown()
                 # gave the batch up: no answer will come. Like any unanswered request
@@ -188,8 +187,6 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
                     drops = policy.on_answer(batch, _CUT_OFF, time.monotonic())
                 self._report(drops)
                 raise
-            with self._lock:
-                drops = policy.on_answer(batch, answer, time.monotonic())
             self._report(drops)  # before waking flush(), as the threaded sender does
             async with self._settled:
                 self._settled.notify_all()
@@ -202,16 +199,25 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
         except TimeoutError:
             pass
 
-    async def _send(
+    async def _attempt(
         self, batch: Batch[EventRecord], transport: AsyncTransport | None = None
-    ) -> Answer:
-        """One attempt: register the batch's new sessions, then post the events."""
+    ) -> list[Drop[EventRecord]]:
+        """One attempt (``_attempt_flow``): its registrations and post, awaited
+        (through ``transport``, by default the client's)."""
         transport = transport or self._sender.transport
+        flow = self._attempt_flow(batch)
         try:
-            for session in unregistered_sessions(batch):
-                answer = await async_session(session).register_once(transport.register_session)
-                if answer.outcome is not Outcome.OK:
-                    return self._unposted_attempt(answer)
-            return await transport.send_events(batch.items)
-        except Exception as exc:
-            return send_failed(exc)
+            step = next(flow)
+            while True:
+                try:
+                    if isinstance(step, list):
+                        answer = await transport.send_events(step)
+                    else:
+                        register = async_session(step).register_once
+                        answer = await register(transport.register_session)
+                except Exception as exc:
+                    answer = send_failed(exc)
+                step = flow.send(answer)
+        except StopIteration as done:
+            drops: list[Drop[EventRecord]] = done.value
+            return drops

@@ -35,6 +35,7 @@ class _AsyncPort:
     """The client as its contexts see it (`trodo._async.context.AsyncUserPort`)."""
 
     site_id: str
+    max_request_bytes: int
     check_loop: Callable[[], object]
     submit: Callable[[EventRecord], Awaitable[None]]
     submit_threadsafe: Callable[[EventRecord], None]
@@ -76,7 +77,7 @@ class AsyncTrodoClient(ClientBase[AsyncUserContext]):
         from trodo._async.transport import AsyncTransport
 
         self._binding = binding = LoopBinding(type(self).__name__)
-        self._transport = AsyncTransport(config.site_id, config.api_base, config.timeout)
+        self._transport = AsyncTransport(config)
         self._sender = sender = AsyncSender(self._transport, config)
         request: Callable[[Call], Awaitable[tuple[Answer, Any]]] = self._request
         if config.disabled:  # checked as always, sent never: no task, no connection
@@ -88,6 +89,7 @@ class AsyncTrodoClient(ClientBase[AsyncUserContext]):
             self._delivery = AsyncDirectDelivery(sender, binding)
         self._port = _AsyncPort(
             config.site_id,
+            config.max_request_bytes,
             binding.check,
             self._submit,
             self._delivery.submit_threadsafe,
@@ -181,7 +183,9 @@ class AsyncTrodoClient(ClientBase[AsyncUserContext]):
         """Wait until every event tracked before this call is delivered or given up.
 
         Returns True when all of them were delivered, False when some were
-        given up or ``timeout`` seconds passed first. The loop runs on meanwhile.
+        given up or ``timeout`` seconds passed first. The loop runs on meanwhile. With batching off,
+        where each event is sent (or given up) before ``track`` returns, it is
+        True when no event was given up since the previous ``flush()``.
         """
         self._binding.check()
         return await self._delivery.flush(timeout)

@@ -22,6 +22,7 @@ from trodo._core.operations import Call
 from trodo._core.records import EventRecord
 from trodo._core.sending import DirectDeliveryBase, Flow, Retrier, SenderBase
 from trodo._core.sessions import Session
+from trodo._wire.deadline import call_deadline
 
 if TYPE_CHECKING:
     from trodo._async.transport import AsyncTransport
@@ -35,7 +36,8 @@ async def retry(retrier: Retrier, attempt: AsyncAttempt, deadline: float) -> tup
     """``trodo._sync.direct.retry`` on the loop: the same decisions, awaited attempts and waits."""
     tries = 0
     while True:
-        answer, value = await attempt()
+        with call_deadline(deadline):  # no request of the call runs past its deadline
+            answer, value = await attempt()
         tries += 1
         delay = retrier.next_delay(answer, tries, deadline)
         if delay is None:
@@ -124,13 +126,14 @@ class AsyncDirectDelivery(DirectDeliveryBase[AsyncSender]):
 
     async def flush(self, timeout: float | None = None) -> bool:
         """Wait for sends handed over from other threads; every other event was
-        sent or reported when its ``track`` returned. False on timeout."""
+        sent or reported when its ``track`` returned. True when none is still
+        pending at ``timeout`` and no event was given up since the previous flush()."""
         with self._lock:
             handed = [asyncio.wrap_future(f) for f in self._handed]
-        if not handed:
-            return True
-        _, pending = await asyncio.wait(handed, timeout=timeout)
-        return not pending
+        pending: set[Any] = set()
+        if handed:
+            _, pending = await asyncio.wait(handed, timeout=timeout)
+        return self._nothing_given_up_since_last_flush() and not pending
 
     async def shutdown(self, timeout: float | None = None) -> None:
         """Wait (up to ``timeout``) for sends under way from other threads, then refuse events."""

@@ -16,11 +16,12 @@ from typing import Any
 import httpx
 
 from trodo._core.answers import Answer
+from trodo._core.config import Config
 from trodo._core.operations import Call
 from trodo._core.records import EventRecord
 from trodo._core.sessions import Session
 from trodo._wire.httpx_clients import AsyncJsonClient
-from trodo._wire.models import event_model, session_model
+from trodo._wire.models import bulk_model_in_slices, event_model, session_model
 from trodo._wire.operations import (
     ENDPOINTS,
     REGISTER_SESSION,
@@ -28,8 +29,15 @@ from trodo._wire.operations import (
     TRACK_EVENTS_BULK,
     Generated,
 )
-from trodo._wire.transport_base import TransportBase, answered, log_request, log_response, raised
-from trodo_api.models import BulkEvents, Event
+from trodo._wire.transport_base import (
+    HttpSetupError,
+    TransportBase,
+    answered,
+    log_request,
+    log_response,
+    raised,
+)
+from trodo_api.models import BulkEvents
 
 logger = logging.getLogger("trodo")
 
@@ -44,51 +52,37 @@ with contextlib.suppress(ImportError):
 _last_response: ContextVar[httpx.Response | None] = ContextVar("trodo_last_response", default=None)
 
 
-# Events encoded per step of the event loop: about 0.2 ms of work.
-ENCODE_SLICE = 32
-
-
-class _EncodedEvent(Event):
-    """An event model whose wire dict was made ahead, by the generated ``to_dict``."""
-
-    __slots__ = ("_wire",)
-    _wire: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        return self._wire
-
-
 async def sliced_bulk_model(records: list[EventRecord]) -> BulkEvents:
-    """``bulk_model`` for the event loop.
-
-    Encoding a 500-event request at once holds the loop for milliseconds, so
-    the events are encoded ``ENCODE_SLICE`` at a time, yielding to the loop
-    after each slice; the request's own ``to_dict`` then only collects the
-    results, and what is left in one step is the JSON encoding (``trodo._wire.httpx_clients``).
-    """
-    events: list[Event] = []
-    for start in range(0, len(records), ENCODE_SLICE):
-        for record in records[start : start + ENCODE_SLICE]:
-            event = event_model(record, _EncodedEvent)
-            event._wire = Event.to_dict(event)
-            events.append(event)
-        await asyncio.sleep(0)
-    return BulkEvents(events=events)
+    """``bulk_model`` for the event loop: a slice at a time, the loop running
+    between slices (``trodo._wire.models.bulk_model_in_slices``)."""
+    slices = bulk_model_in_slices(records)
+    try:
+        while True:
+            next(slices)
+            await asyncio.sleep(0)
+    except StopIteration as done:
+        bulk: BulkEvents = done.value
+        return bulk
 
 
 class AsyncTransport(TransportBase):
     """One kept-alive ``httpx.AsyncClient`` for the Trodo API, used from one event loop."""
 
-    def __init__(self, site_id: str, api_base: str, timeout: float) -> None:
-        super().__init__(site_id, api_base, timeout)
-        # Built now, not at the first request: loading the CA bundle takes tens
-        # of milliseconds, which the event loop would stall for.
-        _ = self.api_client
+    def __init__(self, config: Config) -> None:
+        super().__init__(config)
+        self._build()
 
     def after_fork_in_child(self) -> None:
         """(Re)create the HTTP client: a forked child never shares its parent's sockets."""
         super().after_fork_in_child()
-        _ = self.api_client
+        self._build()
+
+    def _build(self) -> None:
+        # Built now, not at the first request: loading the CA bundle takes tens
+        # of milliseconds, which the event loop would stall for.
+        # A setup fault is said once; each request tries again, as if unreachable.
+        with contextlib.suppress(HttpSetupError):
+            _ = self.api_client
 
     def _connect(self, options: dict[str, Any]) -> None:
         self._api.set_async_httpx_client(AsyncJsonClient(**options))
@@ -105,10 +99,11 @@ class AsyncTransport(TransportBase):
     async def _post(self, generated: Generated, body: object) -> tuple[Answer, Any]:
         _last_response.set(None)
         try:
-            result = await generated.asyncio_detailed(client=self._api, body=body)
+            with self._limits():
+                result = await generated.asyncio_detailed(client=self.api_client, body=body)
         except Exception as exc:  # every fault becomes an answer, never a raise
-            return raised(exc, _last_response.get())
-        return answered(result)
+            return raised(exc, _last_response.get(), self._site_id)
+        return answered(result, self._site_id)
 
     async def register_session(self, session: Session) -> Answer:
         """POST /api/sdk/track for ``session``."""
@@ -129,5 +124,7 @@ class AsyncTransport(TransportBase):
         return answer, endpoint.read(parsed)
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._api.get_async_httpx_client().aclose()
+        """Refuse new requests and close the connection pool."""
+        self.cancel()
+        if self._connected:
+            await self._api.get_async_httpx_client().aclose()

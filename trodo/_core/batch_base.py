@@ -13,10 +13,10 @@ import random
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any, Generic, TypeVar
 
-from trodo._core.answers import Answer, DropReason, Outcome
+from trodo._core.answers import ALREADY_DONE, Answer, DropReason, Outcome
 from trodo._core.batches import Admission, Batch, Drop, policy_config
 from trodo._core.config import Config
 from trodo._core.errors import Stats
@@ -53,8 +53,8 @@ class BatchDeliveryBase(ABC, Generic[_R]):
         )
         self._lock = threading.Lock()
         self._stopping = False
-        # Attempts that stopped at a failed session registration: the policy
-        # counts them as requests, but no event request reached the server.
+        # Attempts that posted nothing (every event held back at a failed session
+        # registration): the policy counts them as requests, the server saw none.
         self._unposted = 0
 
     def after_fork_in_child(self) -> None:
@@ -90,7 +90,10 @@ class BatchDeliveryBase(ABC, Generic[_R]):
         return self._policy.add(record, record.size, time.monotonic())
 
     def _report_refusal(self, admission: Admission) -> None:
-        """Say the first refusal of an episode (the policy counts each event)."""
+        """Say the first refusal of an episode when it happens, and the episode's
+        total when it ends (the policy counts each event)."""
+        if admission.report:
+            self.report_unreported()
         if admission.accepted or not admission.first_of_episode:
             return
         if admission.reason is DropReason.SHUTDOWN:
@@ -104,14 +107,88 @@ class BatchDeliveryBase(ABC, Generic[_R]):
         reason = admission.reason or DropReason.QUEUE_FULL
         self._sender.reporter.events_failed(reason, detail, [], count=1)
 
+    def report_unreported(self) -> None:
+        """Report the refused events not reported yet (an episode that ended, or,
+        at flush and shutdown, the one under way): ``on_error``'s counts then add
+        up to ``stats().dropped``."""
+        with self._lock:
+            pending = self._policy.unreported()
+        for item in pending:
+            what = "queue_full episode" if item.reason is DropReason.QUEUE_FULL else "refusals"
+            state = "ended" if item.ended else "so far"
+            detail = f"{item.total} event(s) dropped in this {what} ({state})"
+            if item.count:
+                self._sender.reporter.events_failed(item.reason, detail, [], count=item.count)
+
+    def _attempt_flow(self, batch: Batch[EventRecord]) -> AttemptFlow:
+        """One attempt at ``batch``, without I/O: the driver runs its steps.
+
+        It yields each new session to register (accepted: progress, the backoff
+        starts again), holds back the events of sessions whose registration
+        failed, yields the list of the other events to post, and returns what
+        was given up. Two failed registrations in a row end the registering for
+        this attempt (the server struggles): the sessions not tried yet wait too.
+        """
+        policy, lock = self._policy, self._lock
+        failed: dict[Session, Answer] = {}
+        in_a_row = 0  # transient failures in a row
+        last = ALREADY_DONE
+        for session in unregistered_sessions(batch):
+            if session in failed:
+                continue
+            if in_a_row >= 2:
+                failed[session] = last  # not tried: waits for the next attempt
+                continue
+            answer = yield session
+            if answer.outcome is Outcome.OK:
+                in_a_row = 0
+                self._sender.reporter.accepted()  # an unauthorized episode is over
+                with lock:
+                    policy.progress(time.monotonic())
+                continue
+            if answer.outcome is Outcome.UNAUTHORIZED:  # the site id: nothing can go
+                with lock:
+                    return policy.on_answer(batch, answer, time.monotonic())
+            failed[session] = answer
+            if answer.outcome is Outcome.RETRY:
+                last = answer
+                in_a_row += 1
+        drops: list[Drop[EventRecord]] = []
+        empty_answer = ALREADY_DONE
+        if failed:
+            drops, empty_answer = self._hold_back(batch, failed)
+        if batch.items:
+            answer = yield list(batch.items)
+            if answer.outcome is Outcome.OK:
+                self._sender.reporter.accepted()
+        else:
+            answer = empty_answer
+            self._unposted += 1
+        with lock:
+            drops += policy.on_answer(batch, answer, time.monotonic())
+        return drops
+
+    def _hold_back(
+        self, batch: Batch[EventRecord], failed: dict[Session, Answer]
+    ) -> tuple[list[Drop[EventRecord]], Answer]:
+        """Take the failed sessions' events out of ``batch``: refused ones are
+        dropped, the others wait; also the answer to give if nothing is left."""
+        drops: list[Drop[EventRecord]] = []
+        waiting = {s: a for s, a in failed.items() if a.outcome is Outcome.RETRY}
+        now = time.monotonic()
+        with self._lock:
+            for session, answer in failed.items():
+                if session not in waiting:
+                    drops += self._policy.hold_back(batch, _of(session), answer, now)
+            if not waiting:
+                return drops, ALREADY_DONE
+            answer = next(iter(waiting.values()))
+            self._policy.hold_back(batch, lambda r: r.session in waiting, answer, now)
+        return drops, answer
+
     def _report(self, drops: list[Drop[EventRecord]]) -> None:
         for drop in drops:
             self._sender.reporter.events_failed(drop.reason, drop.detail, drop.items)
-
-    def _unposted_attempt(self, answer: Answer) -> Answer:
-        """A batch stopped at a failed session registration (only the sender calls it)."""
-        self._unposted += 1
-        return answer
 
     def stats(self) -> Stats:
         """The policy's counters."""
@@ -125,6 +202,15 @@ class BatchDeliveryBase(ABC, Generic[_R]):
             requests=s.requests - self._unposted,
             dropped={str(reason): n for reason, n in s.dropped.items() if n},
         )
+
+
+def _of(session: Session) -> Callable[[EventRecord], bool]:
+    return lambda record: record.session is session
+
+
+AttemptFlow = Generator[Session | list[EventRecord], Answer, list[Drop[EventRecord]]]
+"""`BatchDeliveryBase._attempt_flow`: yields a session to register or the events to
+post, is sent each answer, returns what was given up."""
 
 
 def unregistered_sessions(batch: Batch[EventRecord]) -> Iterator[Session]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -32,12 +33,13 @@ class PolicyConfig:
       100,000 typical events (~300 encoded bytes each, ~30 MB) tracked faster
       than they can be sent fits with room to spare, so nothing is shed under
       the defaults, while a server outage cannot grow memory without bound.
-    - ``backoff_base=0.5``, ``backoff_cap=30.0``: first retries come quickly;
-      a long outage is probed at most every 30 s.
+    - ``backoff_base=0.1``, ``backoff_cap=30.0``: an isolated failure costs
+      about 50 ms; a long outage is probed at most every 30 s.
     - ``max_retry_after=60.0``: the longest Retry-After the client honours.
-    - ``retry_budget=60.0``: each batch keeps retrying for a minute after its
-      first failure, which rides out restarts and short outages (a 5-second
-      outage costs nothing) without holding memory for ever.
+    - ``retry_budget=60.0``: the sender gives a batch up once nothing at all has
+      got through for a minute, which rides out restarts and short outages (a
+      5-second outage costs nothing) without holding memory for ever; while the
+      server accepts other requests, nothing is given up.
     """
 
     batch_size: int = 50
@@ -108,11 +110,15 @@ class Admission:
     wake: bool = False
     reason: DropReason | None = None
     first_of_episode: bool = False
+    report: bool = False
+    """A queue_full episode just ended: `DeliveryPolicy.unreported` has its total."""
 
 
 # add() returns one of these, so it allocates nothing for its answer.
 ACCEPTED = Admission(accepted=True)
 ACCEPTED_WAKE = Admission(accepted=True, wake=True)
+ACCEPTED_REPORT = Admission(accepted=True, report=True)
+ACCEPTED_WAKE_REPORT = Admission(accepted=True, wake=True, report=True)
 FULL = Admission(accepted=False, reason=DropReason.QUEUE_FULL)
 FULL_FIRST = Admission(accepted=False, reason=DropReason.QUEUE_FULL, first_of_episode=True)
 SHUTDOWN = Admission(accepted=False, reason=DropReason.SHUTDOWN)
@@ -157,12 +163,21 @@ class Batch(Generic[T]):
 
     Drivers read ``items`` (in order), ``nbytes`` (the sum of their sizes) and
     ``failed_attempts`` (transient failures so far, for logs), and give the
-    batch back to `DeliveryPolicy.on_answer` unchanged.
+    batch back to `DeliveryPolicy.on_answer` unchanged (after
+    `DeliveryPolicy.hold_back`, ``items`` are the events still to post).
+
+    A batch covers the sequence numbers ``[_start, _end)``; ``_seqs`` are its
+    events' own (sorted). Events of the range that are not in the batch were
+    resolved already (delivered while others were held back), so resolving the
+    batch resolves its whole range, in order.
     """
 
     __slots__ = (
-        "_first_failure",
+        "_carry",
+        "_end",
+        "_held",
         "_not_before",
+        "_seqs",
         "_sizes",
         "_start",
         "_state",
@@ -172,18 +187,18 @@ class Batch(Generic[T]):
     )
 
     def __init__(
-        self,
-        items: list[T],
-        sizes: array[int],
-        start: int,
-        nbytes: int,
+        self, items: list[T], sizes: array[int], seqs: array[int], end: int, nbytes: int
     ) -> None:
         self.items = items
         self.nbytes = nbytes
         self.failed_attempts = 0
         self._sizes = sizes
-        self._start = start  # sequence number of items[0]
-        self._first_failure: float | None = None
+        self._seqs = seqs
+        self._start = seqs[0] if seqs else end
+        self._end = end
+        # Held back (their session's registration failed): items, sizes, seqs, Retry-After.
+        self._held: tuple[list[T], array[int], array[int], float | None] | None = None
+        self._carry = False  # only held-back events, waiting to go with the next ones
         self._not_before = -math.inf
         self._state = WAITING
 
@@ -197,22 +212,67 @@ class Batch(Generic[T]):
         )
 
     def _halves(self) -> tuple[Batch[T], Batch[T]]:
-        # Halves inherit the retry history, so splitting cannot extend the budget.
         mid = len(self.items) // 2
         left_bytes = sum(self._sizes[:mid])
-        halves = (
-            Batch(self.items[:mid], self._sizes[:mid], self._start, left_bytes),
-            Batch(
-                self.items[mid:],
-                self._sizes[mid:],
-                self._start + mid,
-                self.nbytes - left_bytes,
-            ),
+        cut = self._seqs[mid]
+        left = Batch(self.items[:mid], self._sizes[:mid], self._seqs[:mid], cut, left_bytes)
+        left._start = self._start
+        right = Batch(
+            self.items[mid:],
+            self._sizes[mid:],
+            self._seqs[mid:],
+            self._end,
+            self.nbytes - left_bytes,
         )
-        for half in halves:
+        for half in (left, right):
             half.failed_attempts = self.failed_attempts
-            half._first_failure = self._first_failure
-        return halves
+        return left, right
+
+    def _split_off(self, hold: Callable[[T], bool]) -> tuple[list[T], array[int], array[int], int]:
+        """Take the events ``hold`` picks out of the batch: theirs and their bytes."""
+        keep: list[T] = []
+        keep_sizes, keep_seqs = array("Q"), array("Q")
+        out: list[T] = []
+        out_sizes, out_seqs = array("Q"), array("Q")
+        for item, size, seq in zip(self.items, self._sizes, self._seqs, strict=True):
+            if hold(item):
+                out.append(item)
+                out_sizes.append(size)
+                out_seqs.append(seq)
+            else:
+                keep.append(item)
+                keep_sizes.append(size)
+                keep_seqs.append(seq)
+        out_bytes = sum(out_sizes)
+        self.items, self._sizes, self._seqs = keep, keep_sizes, keep_seqs
+        self.nbytes -= out_bytes
+        return out, out_sizes, out_seqs, out_bytes
+
+    def _restore(self) -> None:
+        """Put the held-back events back among the others, in order."""
+        if self._held is None:
+            return
+        items, sizes, seqs, _ = self._held
+        self._held = None
+        merged = sorted(
+            [
+                *zip(self._seqs, self.items, self._sizes, strict=True),
+                *zip(seqs, items, sizes, strict=True),
+            ],
+            key=lambda entry: entry[0],
+        )
+        self._seqs = array("Q", (seq for seq, _, _ in merged))
+        self.items = [item for _, item, _ in merged]
+        self._sizes = array("Q", (size for _, _, size in merged))
+        self.nbytes = sum(self._sizes)
+
+    def _extend(self, items: list[T], sizes: array[int], start: int, nbytes: int) -> None:
+        """Add the next ``len(items)`` queued events (sequence numbers from ``start``)."""
+        self.items.extend(items)
+        self._sizes.extend(sizes)
+        self._seqs.extend(range(start, start + len(items)))
+        self._end = start + len(items)
+        self.nbytes += nbytes
 
 
 class FlushTicket:

@@ -17,7 +17,7 @@ from trodo._core.config import Config, mask
 from trodo._core.context_base import ContextBase, after_fork_in_child, switch_session
 from trodo._core.errors import Stats
 from trodo._core.sending import SenderBase
-from trodo._core.validation import require_str
+from trodo._core.validation import require_str, require_text
 
 logger = logging.getLogger("trodo")
 
@@ -95,12 +95,14 @@ class ClientBase(ABC, Generic[C]):
         if type(distinct_id) is not str or not distinct_id:
             require_str(distinct_id, "distinct_id")
         if session_id is not None:
-            require_str(session_id, "session_id")
+            require_text(session_id, "session_id")
         contexts = self._contexts
         # The hit path takes no lock: OrderedDict's get and move_to_end are
         # atomic under the GIL, and a context evicted meanwhile still works.
         context = contexts.get(distinct_id)
         if context is None:
+            # A cached id was checked when its context was made: only new ones are.
+            require_text(distinct_id, "distinct_id")
             with self._contexts_lock:
                 context = contexts.get(distinct_id)
                 if context is None:

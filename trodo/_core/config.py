@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
+from urllib.parse import urlsplit
 
 from trodo._core.errors import ErrorCallback
-from trodo._core.validation import require_str
+from trodo._core.validation import require_str, require_text
+
+if TYPE_CHECKING:
+    import ssl  # loaded with the HTTP stack, not with `import trodo`
 
 DEFAULT_API_BASE = "https://sdkapi.trodo.ai"
 # The site id of a disabled client made without one: it never reaches a request.
@@ -45,7 +50,64 @@ def seconds(name: str, value: object) -> None:
 
 
 def non_empty_str(name: str, value: object) -> None:
+    require_text(value, name)
+
+
+def site_id_text(name: str, value: object) -> None:
+    """Sent in a header: printable ASCII without spaces (shown masked if refused)."""
     require_str(value, name)
+    text = str(value)
+    if not (text.isascii() and text.isprintable()) or any(c.isspace() for c in text):
+        raise ValueError(
+            f"{name} must be printable ASCII without spaces (it is sent in the "
+            f"X-Trodo-Site-Id header); got {mask(text)!r} of {len(text)} characters"
+        )
+
+
+def http_url(name: str, value: object) -> None:
+    """An http:// or https:// URL with a host (api_base)."""
+    require_str(value, name)
+    if not _url_ok(str(value), ("http", "https")):
+        raise ValueError(
+            f"{name} must be an http:// or https:// URL with a host, such as "
+            f"'https://sdkapi.trodo.ai' or 'http://127.0.0.1:8787'; got {value!r}"
+        )
+
+
+def proxy_url(name: str, value: object) -> None:
+    """None, or a proxy URL as httpx takes it (http, https, socks5, socks5h)."""
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a proxy URL (str) or None, got {type(value).__name__}")
+    if not _url_ok(value, ("http", "https", "socks5", "socks5h")):
+        raise ValueError(
+            f"{name} must be a URL such as 'http://proxy.internal:3128' (schemes http, https, "
+            f"socks5, socks5h) with a host; got {hide_credentials(value)!r}"
+        )
+
+
+def tls_verify(name: str, value: object) -> None:
+    """True, False, an ssl.SSLContext, or the path of a CA bundle file or directory."""
+    if isinstance(value, bool):
+        return
+    if not isinstance(value, str):
+        import ssl
+
+        if isinstance(value, ssl.SSLContext):
+            return
+        raise TypeError(
+            f"{name} must be True, False, an ssl.SSLContext or a CA bundle path, "
+            f"got {type(value).__name__}"
+        )
+    if not os.path.exists(value):
+        raise ValueError(f"{name}: no CA bundle file or directory at {value!r}")
+
+
+def flag(name: str, value: object) -> None:
+    """A bool, exactly."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
 
 
 def callback(name: str, value: object) -> None:
@@ -55,6 +117,15 @@ def callback(name: str, value: object) -> None:
 
 def unchecked(name: str, value: object) -> None:
     """Flags: any value, read for its truth (as the vendor's SDK does)."""
+
+
+def _url_ok(text: str, schemes: tuple[str, ...]) -> bool:
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # raises on a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in schemes and bool(parts.hostname) and not any(c.isspace() for c in text)
 
 
 def _finite(value: object) -> bool:
@@ -79,8 +150,8 @@ class Config:
     entry and its README row.
     """
 
-    site_id: str = field(metadata={"check": non_empty_str})
-    api_base: str = _option(DEFAULT_API_BASE, non_empty_str)
+    site_id: str = field(metadata={"check": site_id_text})
+    api_base: str = _option(DEFAULT_API_BASE, http_url)
     timeout: float = _option(10.0, positive_seconds)
     retries: int = _option(2, non_negative_int)
     batch_enabled: bool = _option(False, unchecked)
@@ -98,7 +169,10 @@ class Config:
     shutdown_timeout: float = _option(5.0, positive_seconds)
     auto_events_distinct_id: str = _option("server", non_empty_str)
     disabled: bool = _option(False, unchecked)
-    handle_sigterm: bool = _option(True, unchecked)
+    proxy: str | None = _option(None, proxy_url)
+    verify: bool | str | ssl.SSLContext = _option(True, tls_verify)  # noqa: RUF009
+    trust_env: bool = _option(True, flag)
+    handle_sigterm: bool = _option(True, flag)
 
     def __post_init__(self) -> None:
         for option in fields(self):
@@ -109,10 +183,51 @@ class Config:
                 f"max_queue_size ({self.max_queue_size})"
             )
 
+    def __repr__(self) -> str:
+        # The site id masked and proxy credentials hidden: reprs end up in logs.
+        shown = {option.name: getattr(self, option.name) for option in fields(self)}
+        shown["site_id"] = mask(self.site_id)
+        if self.proxy is not None:
+            shown["proxy"] = hide_credentials(self.proxy)
+        return f"Config({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+
+
+# -- never in full: the site id and proxy credentials -------------------------------------
+
 
 def mask(site_id: str) -> str:
     """A site id safe for logs and reprs: never in full."""
     return site_id[:4] + "…" if len(site_id) > 6 else "…"
+
+
+def redact(text: str, site_id: str) -> str:
+    """``text`` with the site id masked wherever it appears, also when a cut
+    (a preview, a body excerpt) left only its beginning at the end of ``text``.
+
+    Every log line, ``DeliveryError.detail`` and repr that may carry a server's
+    words or a request body goes through this.
+
+    >>> redact("unknown site site_7f3e9a1c (HTTP 401)", "site_7f3e9a1c")
+    'unknown site site… (HTTP 401)'
+    """
+    if not site_id or not text:
+        return text
+    masked = mask(site_id)
+    if site_id in text:
+        text = text.replace(site_id, masked)
+    shown = len(masked) - 1  # the characters of the id the mask keeps
+    for cut in range(min(len(site_id) - 1, len(text)), max(shown, 2), -1):
+        if text.endswith(site_id[:cut]):
+            return text[:-cut] + masked
+    return text
+
+
+_CREDENTIALS = re.compile(r"//[^/@\s]*@")
+
+
+def hide_credentials(url: str) -> str:
+    """A URL without its user:password part (a proxy URL may carry one)."""
+    return _CREDENTIALS.sub("//***@", url)
 
 
 class ClientOptions(TypedDict, total=False):
@@ -154,6 +269,13 @@ class ClientOptions(TypedDict, total=False):
     """Distinct id that uncaught exceptions are reported under (default "server")."""
     disabled: bool
     """Check every call, send nothing (no site id needed); default TRODO_DISABLED."""
+    proxy: str | None
+    """Proxy URL for every request, e.g. ``http://proxy.internal:3128`` (default: none,
+    or the environment's HTTPS_PROXY / HTTP_PROXY / ALL_PROXY while ``trust_env``)."""
+    verify: bool | str | ssl.SSLContext
+    """TLS verification: True (default), False, a CA bundle path, or an ``ssl.SSLContext``."""
+    trust_env: bool
+    """Honour proxy and CA variables of the environment, as httpx does (default True)."""
     handle_sigterm: bool
     """On SIGTERM, deliver what is queued first, then let the signal end the process
     as it would have (default True); False leaves SIGTERM alone."""
@@ -182,7 +304,13 @@ def resolve(site_id: str | None, options: ClientOptions) -> Config:
         raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
     values = dict(options)
     values["disabled"] = bool(disabled)
-    api_base = values.pop("api_base", None) or os.environ.get("TRODO_API_BASE") or DEFAULT_API_BASE
+    api_base = values.pop("api_base", None)
+    if api_base:
+        http_url("api_base", api_base)
+    elif os.environ.get("TRODO_API_BASE"):
+        api_base = os.environ["TRODO_API_BASE"]
+        http_url("api_base (from TRODO_API_BASE)", api_base)
+    api_base = api_base or DEFAULT_API_BASE
     debug = values.pop("debug", None)
     if debug is None:
         debug = os.environ.get("TRODO_DEBUG", "").strip().lower() in _TRUE

@@ -24,9 +24,12 @@ from trodo._core.validation import (
     EVENT_OVERHEAD_BYTES,
     copy_properties,
     epoch_seconds,
+    is_text,
+    json_size,
     require_severity,
-    require_str,
+    require_text,
 )
+from trodo._core.wire_size import name_bytes, text_bytes
 
 R = TypeVar("R")
 
@@ -39,6 +42,11 @@ class ContextOwner(Protocol):
         """The site id events are sent for."""
         ...
 
+    @property
+    def max_request_bytes(self) -> int:
+        """The largest request: no single event may be larger."""
+        ...
+
     def alias(self, distinct_id: str, context: ContextBase) -> None:
         """After an identify merge, ``for_user(distinct_id)`` returns ``context``."""
         ...
@@ -47,13 +55,23 @@ class ContextOwner(Protocol):
 class ContextBase:
     """State and call-site logic shared by the sync and async user contexts."""
 
-    __slots__ = ("__weakref__", "_distinct_id", "_lock", "_owner", "_session")
+    __slots__ = (
+        "__weakref__",
+        "_distinct_id",
+        "_id_bytes",
+        "_lock",
+        "_max_bytes",
+        "_owner",
+        "_session",
+    )
     # Each twin's context makes its own kind (how callers wait for registration).
     _session_type: ClassVar[type[Session]]
 
     def __init__(self, owner: ContextOwner, distinct_id: str, session_id: str | None) -> None:
         self._owner = owner
+        self._max_bytes = owner.max_request_bytes
         self._distinct_id = distinct_id
+        self._id_bytes = text_bytes(distinct_id)  # in each event, for the queue's byte bound
         self._lock = threading.Lock()
         self._session: Session | None = self._session_type(owner.site_id, distinct_id, session_id)
 
@@ -78,11 +96,11 @@ class ContextBase:
         timestamp: datetime | None,
     ) -> EventRecord:
         # Every track() runs this: the checks are inline, helpers only raise.
-        if type(event_name) is not str or not event_name:
-            require_str(event_name, "event_name")
+        if type(event_name) is not str or not event_name or not event_name.isascii():
+            require_text(event_name, "event_name")
         if category != "custom":
-            require_str(category, "category")
-        props, size = copy_properties(properties)
+            require_text(category, "category")
+        props, size = copy_properties(properties, self._max_bytes)
         when = time.time() if timestamp is None else epoch_seconds(timestamp)
         return self._record("custom", event_name, category, props, when, size)
 
@@ -95,7 +113,7 @@ class ContextBase:
         if not isinstance(error, BaseException):
             raise TypeError(f"error must be an exception, got {type(error).__name__}")
         severity = require_severity(severity)
-        extra, size = copy_properties(properties)
+        extra, _ = copy_properties(properties)
         reserved = ERROR_PROPERTIES.intersection(extra)
         if reserved:
             raise ValueError(
@@ -103,11 +121,11 @@ class ContextBase:
                 "capture_error fills the six error properties itself"
             )
         now = time.time()
-        props = error_properties(error, severity, now)
-        size += sum(len(str(v)) for v in props.values()) + 120
+        # Never raises for the exception itself (its str() may): see error_properties.
+        props = error_properties(error, severity, now, self._max_bytes)
         if extra:
             props = {**extra, **props}
-        return self._record("auto", "server_error", "error", props, now, size)
+        return self._record("auto", "server_error", "error", props, now, json_size(props))
 
     def _record(
         self,
@@ -118,16 +136,34 @@ class ContextBase:
         when: float,
         size: int,
     ) -> EventRecord:
-        return EventRecord(
-            self._session or self._current_session(),
-            self._distinct_id,
-            event_type,
-            name,
-            category,
-            props,
-            when,
-            size + len(name) + len(category) + EVENT_OVERHEAD_BYTES,
+        session = self._session or self._current_session()
+        # Every byte it takes on the wire: ids (exact, counted once per session and
+        # user), name and category (exact, remembered), properties (copy_properties),
+        # the fixed keys, nulls, timestamp and separators (EVENT_OVERHEAD_BYTES).
+        wire = (
+            size
+            + name_bytes(name)
+            + name_bytes(category)
+            + EVENT_OVERHEAD_BYTES
+            + session.wire_bytes
+            + self._id_bytes
         )
+        if wire > self._max_bytes:
+            self._refuse_size(name, category, props)
+        distinct_id = self._distinct_id
+        return EventRecord(session, distinct_id, event_type, name, category, props, when, wire)
+
+    def _refuse_size(self, name: str, category: str, props: dict[str, Any]) -> None:
+        """Raise unless the event, measured exactly, fits a request after all."""
+        session = self._session or self._current_session()
+        texts = (name, category, self._distinct_id, session.session_id)
+        exact = json_size(props) + json_size(texts) + EVENT_OVERHEAD_BYTES
+        if exact > self._max_bytes:
+            raise ValueError(
+                f"the event is {exact:,} bytes as JSON, more than max_request_bytes "
+                f"({self._max_bytes:,}) allows one request; send large data elsewhere and "
+                "track a reference to it"
+            )
 
     # -- operations -----------------------------------------------------------------
 
@@ -146,8 +182,9 @@ class ContextBase:
         merged = False
         if call is None:
             answer = ALREADY_DONE
-        elif operation.follows_merge and isinstance(value, str) and value != call.distinct_id:
+        elif operation.follows_merge and is_text(value) and value != call.distinct_id:
             self._distinct_id = value
+            self._id_bytes = text_bytes(value)
             self._owner.alias(value, self)
             merged = True
         return operation.result(Reply(answer, value, self._distinct_id, merged))

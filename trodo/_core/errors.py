@@ -61,6 +61,17 @@ class DeliveryError(Exception):
 ErrorCallback = Callable[[DeliveryError], None]
 
 
+class TrodoWarning(UserWarning):
+    """Issued (through :mod:`warnings`, so it shows without any logging setup) when
+    Trodo refuses the site id, once per episode, and when the HTTP client cannot be
+    set up from its options or the environment (a broken proxy or CA bundle).
+
+    Silence it like any warning::
+
+        warnings.filterwarnings("ignore", category=trodo.TrodoWarning)
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class Stats:
     """Delivery counters of one client, from :meth:`TrodoClient.stats`."""
@@ -76,7 +87,8 @@ class Stats:
     requests: int = 0
     """Event requests sent (single or bulk), retries included."""
     dropped: dict[str, int] = field(default_factory=dict)
-    """Events given up, by reason."""
+    """Events given up, by reason: plain str keys ("gave_up", "rejected", ...), only
+    reasons that happened, the same in both modes."""
     disabled: int = 0
     """Events a disabled client (``disabled=True``) accepted: checked, counted, never sent."""
 

@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from trodo._core.answers import Answer, Outcome
 from trodo._core.sessions import Session
-from trodo._core.validation import require_str
+from trodo._core.validation import require_text
 
 __all__ = ["IDENTIFY", "OPERATIONS", "RESET", "WALLET_ADDRESS", "Call", "IdentifyResult", "Reply"]
 
@@ -95,7 +95,7 @@ class Call:
 
 IDENTIFY: Operation[IdentifyResult] = Operation(
     "identify",
-    check=lambda identify_id: (require_str(identify_id, "identify_id"),),
+    check=lambda identify_id: (require_text(identify_id, "identify_id"),),
     result=lambda reply: IdentifyResult(reply.ok, reply.distinct_id, reply.merged),
     follows_merge=True,
 )
@@ -104,7 +104,7 @@ RESET: Operation[bool] = Operation(
     "reset", check=lambda: (), registers_session=False, forgets_session=True
 )
 WALLET_ADDRESS: Operation[bool] = Operation(
-    "wallet_address", check=lambda address: (require_str(address, "address"),)
+    "wallet_address", check=lambda address: (require_text(address, "address"),)
 )
 
 OPERATIONS: tuple[Operation[Any], ...] = (IDENTIFY, RESET, WALLET_ADDRESS)

@@ -6,25 +6,7 @@ sockets or clock reads. Every method that depends on time takes ``now``
 at construction. The threaded and asyncio senders drive a `DeliveryPolicy`;
 they hold their own lock around every call, since the policy has none.
 
-How a driver uses it::
-
-    policy = DeliveryPolicy[Record](PolicyConfig(), jitter=random.Random().random)
-
-    # application thread, for each event (under the driver's lock):
-    admission = policy.add(record, size=len(encoded), now=time.monotonic())
-    if not admission.accepted and admission.first_of_episode:
-        report(admission.reason)          # once per episode, not once per event
-    if admission.wake:
-        condition.notify()                # a batch may have become due
-
-    # worker, one batch at a time:
-    batch = policy.next_batch(now)        # None: nothing to send now
-    if batch is None:
-        condition.wait(policy.next_wakeup(now))   # None: wait until notified
-    else:
-        answer = transport.send_bulk(batch.items) # an Answer, never an exception
-        for drop in policy.on_answer(batch, answer, time.monotonic()):
-            on_error(drop.reason, drop.items, drop.detail)
+Its drivers: ``trodo._core.batch_base``, ``trodo._sync.batch``, ``trodo._async.batch``.
 
 The rules:
 
@@ -39,8 +21,14 @@ The rules:
   were added, also across retries and splits.
 * RETRY answers (5xx, 408, 429, timeouts, dropped connections) are retried
   as `trodo._core.retry` says (backoff, Retry-After, the retry budget, when
-  to give up as ``gave_up``). While a batch waits for its retry nothing else
-  is sent: the server is struggling.
+  to give up as ``gave_up``), by progress: any accepted request (a bulk post,
+  or a session registration the driver reports with `DeliveryPolicy.progress`)
+  restarts the backoff, and the budget runs only while nothing gets through.
+  While a batch waits for its retry nothing else is sent: the server is
+  struggling. After a batch is given up, the next request still waits its
+  backoff.
+* Held back: events whose session's registration failed wait while the rest
+  of their batch is posted (`trodo._core.held`).
 * TOO_LARGE (413) splits the batch in halves, sent next, before newer events;
   a single event that is too large is dropped as ``too_large``.
 * REJECTED (400/422) bisects the batch the same way, so only the events the
@@ -51,34 +39,33 @@ The rules:
 * Memory. Every event held (queued, waiting for a retry or in flight) counts
   against ``max_queue_size`` events and ``max_queue_bytes`` bytes. When either
   is full, `DeliveryPolicy.add` refuses (``queue_full``) until the held events
-  drain to half of both bounds; only the first refusal of such an episode is
-  flagged for reporting. After `DeliveryPolicy.close`, `DeliveryPolicy.add`
-  refuses with ``shutdown``, flagged once.
+  drain to half of both bounds; after `DeliveryPolicy.close` it refuses with
+  ``shutdown``. How those episodes are reported: `trodo._core.refusals`.
 
 Events are opaque to the policy apart from their encoded size (the caller's).
 Each has an implicit sequence number (its position in the order of
-acceptance): batches are contiguous ranges of them, even after splits, and
-resolve in order, which makes flush tickets cheap.
+acceptance): batches cover contiguous ranges of them, even after splits and
+hold-backs, and resolve in order, which makes flush tickets cheap.
 """
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections import deque
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from trodo._core.answers import Answer, DropReason, Outcome
 from trodo._core.batches import (
     ACCEPTED,
+    ACCEPTED_REPORT,
     ACCEPTED_WAKE,
+    ACCEPTED_WAKE_REPORT,
     DONE,
     DRAINED,
-    FULL,
     FULL_FIRST,
     IN_FLIGHT,
-    SHUTDOWN,
-    SHUTDOWN_FIRST,
     WAITING,
     Admission,
     Batch,
@@ -87,12 +74,14 @@ from trodo._core.batches import (
     PolicyConfig,
     PolicyStats,
 )
-from trodo._core.retry import batch_retry_at
+from trodo._core.held import HeldBack
+from trodo._core.refusals import Episodes, Refusals
+from trodo._core.retry import Stall, batch_retry_at, stall_delay
 
 T = TypeVar("T")
 
 
-class DeliveryPolicy(Generic[T]):
+class DeliveryPolicy(HeldBack[T], Refusals[T]):
     """Decides what the sender does next; see the module docstring for the rules.
 
     Not thread-safe: the driver serialises calls with its own lock. ``jitter``
@@ -126,6 +115,10 @@ class DeliveryPolicy(Generic[T]):
         self._closed = False
         self._refusing = False  # closed or in a queue_full episode: add() takes the slow path
         self._shutdown_reported = False
+        self._episodes = Episodes()
+        self._episode_ended = False  # add() says so in its admission
+        self._stall = Stall()  # the failures since the server last accepted anything
+        self._resume_at = -math.inf  # after a give-up: no request before this
         self._sent = 0
         self._requests = 0
         self._retries = 0
@@ -158,6 +151,7 @@ class DeliveryPolicy(Generic[T]):
         held_bytes = self._held_bytes + size
         if queued + self._out_count >= self._max_count or held_bytes > self._max_bytes:
             self._dropped[DropReason.QUEUE_FULL] += 1
+            self._episodes.refused(DropReason.QUEUE_FULL, first=True)
             self._refusing = True
             return FULL_FIRST
         try:  # free unless it raises (Python 3.11)
@@ -170,25 +164,12 @@ class DeliveryPolicy(Generic[T]):
             ) from None
         items.append(item)
         self._held_bytes = held_bytes
+        if self._episode_ended:
+            self._episode_ended = False
+            return ACCEPTED_WAKE_REPORT if queued in (0, self._wake_at) else ACCEPTED_REPORT
         if queued in (0, self._wake_at):
             return ACCEPTED_WAKE
         return ACCEPTED
-
-    def _refusal(self) -> Admission | None:
-        if self._closed:
-            self._dropped[DropReason.SHUTDOWN] += 1
-            if self._shutdown_reported:
-                return SHUTDOWN
-            self._shutdown_reported = True
-            return SHUTDOWN_FIRST
-        # Held events only shrink between calls to add(), so checking here
-        # ends the episode exactly when it would have ended.
-        held = self._queued() + self._out_count
-        if held <= self._max_count // 2 and self._held_bytes <= self._max_bytes // 2:
-            self._refusing = False
-            return None
-        self._dropped[DropReason.QUEUE_FULL] += 1
-        return FULL
 
     def request_flush(self) -> FlushTicket:
         """A ticket for everything accepted so far; those events are now due at once."""
@@ -196,43 +177,6 @@ class DeliveryPolicy(Generic[T]):
         if not ticket.settled:
             self._tickets.append(ticket)
         return ticket
-
-    def close(self) -> FlushTicket:
-        """Stop accepting events and send all that are held without waiting.
-
-        Later `add` calls are refused with ``shutdown`` (the first one flagged).
-        The ticket covers everything held; give up what is left when it does
-        not settle in time with `drain`.
-        """
-        self._closed = self._refusing = True
-        return self.request_flush()
-
-    def drain(self, reason: DropReason = DropReason.SHUTDOWN, detail: str = "") -> list[Drop[T]]:
-        """Give up every event held, in flight included, and return them in order.
-
-        An answer that arrives later for the batch that was in flight is
-        ignored by `on_answer`. Open tickets settle, not delivered_all. Does
-        not close the policy.
-        """
-        items: list[T] = []
-        if self._in_flight is not None:
-            items.extend(self._in_flight.items)
-            self._in_flight._state = DRAINED
-            self._in_flight = None
-        for batch in self._front:
-            items.extend(batch.items)
-            batch._state = DRAINED
-        self._front.clear()
-        items.extend(self._items[self._off :])
-        self._head += self._queued()
-        self._compact(everything=True)
-        self._out_count = 0
-        self._held_bytes = 0
-        if not items:
-            return []
-        self._dropped[reason] += len(items)
-        self._settle(self._resolved, self._head, dropped=True)
-        return [Drop(reason, items, detail)]
 
     # -- worker side ------------------------------------------------------
 
@@ -242,13 +186,15 @@ class DeliveryPolicy(Generic[T]):
 
         Give the batch back to `on_answer` before asking for the next one.
         """
-        if self._in_flight is not None:
+        if self._in_flight is not None or now < self._resume_at:
             return None
         if self._front:
             batch = self._front[0]
-            if batch._not_before > now:
+            if batch._not_before > now and not self._carry_goes(batch, now):
                 return None  # head of line: nothing overtakes a retry
             self._front.popleft()
+            if batch._carry:
+                self._carry_on(batch)
         elif self._queued() and self._queue_due(now):
             batch = self._take()
         else:
@@ -267,8 +213,18 @@ class DeliveryPolicy(Generic[T]):
         """
         if self._in_flight is not None:
             return None
+        wait = self._queue_wakeup(now)
         if self._front:
-            return max(0.0, self._front[0]._not_before - now)
+            head = self._front[0]
+            front = max(0.0, head._not_before - now)
+            # Held-back events go with the next due ones, or after their own wait.
+            carried = head._carry and len(self._front) == 1 and wait is not None
+            wait = min(front, wait) if carried and wait is not None else front
+        if wait is not None and now < self._resume_at:
+            wait = max(wait, self._resume_at - now)  # after a give-up
+        return wait
+
+    def _queue_wakeup(self, now: float) -> float | None:
         if not self._queued():
             return None
         if self._queue_due(now):
@@ -284,9 +240,14 @@ class DeliveryPolicy(Generic[T]):
         self._in_flight = None
         outcome = answer.outcome
         if outcome is Outcome.OK:
+            self._stall.progress()
             self._sent += len(batch.items)
-            self._resolve(batch, dropped=False)
+            if batch._held is not None:
+                self._carry_back(batch, now)
+            else:
+                self._resolve(batch, dropped=False)
             return []
+        batch._restore()  # the post failed: its held-back events go with it again
         if outcome is Outcome.RETRY:
             return self._retry(batch, answer, now)
         if outcome is Outcome.UNAUTHORIZED:
@@ -325,23 +286,31 @@ class DeliveryPolicy(Generic[T]):
         )
 
     def _take(self) -> Batch[T]:
-        off = self._off
-        limit = min(self._queued(), self._config.max_request_events)
-        max_bytes = self._config.max_request_bytes
-        sizes = self._sizes[off : off + limit]
-        count = nbytes = 0
-        for size in sizes:
-            # The first event always goes, even when it alone is over the limit.
-            if count and nbytes + size > max_bytes:
+        count, nbytes = self._fit(self._config.max_request_events, 0)
+        off, head = self._off, self._head
+        seqs = array("Q", range(head, head + count))
+        sizes = self._sizes[off : off + count]
+        batch = Batch(self._items[off : off + count], sizes, seqs, head + count, nbytes)
+        self._taken(count)
+        return batch
+
+    def _fit(self, room: int, nbytes: int) -> tuple[int, int]:
+        """How many queued events fit beside ``nbytes`` already in a request, and
+        the bytes then. An event alone in a request always goes, even when over
+        the limit."""
+        max_bytes, count = self._config.max_request_bytes, 0
+        for size in self._sizes[self._off : self._off + min(room, self._queued())]:
+            if (count or nbytes) and nbytes + size > max_bytes:
                 break
             nbytes += size
             count += 1
-        batch = Batch(self._items[off : off + count], sizes[:count], self._head, nbytes)
+        return count, nbytes
+
+    def _taken(self, count: int) -> None:
         self._off += count
         self._head += count
         self._out_count += count
         self._compact()
-        return batch
 
     def _compact(self, *, everything: bool = False) -> None:
         # Taken events stay in the sequences until at least half of them is
@@ -355,19 +324,17 @@ class DeliveryPolicy(Generic[T]):
             self._off = 0
 
     def _retry(self, batch: Batch[T], answer: Answer, now: float) -> list[Drop[T]]:
-        config = self._config
+        config, stall = self._config, self._stall
         batch.failed_attempts += 1
-        if batch._first_failure is None:
-            batch._first_failure = now
-        first = batch._first_failure
-        retry_at = batch_retry_at(
-            config, batch.failed_attempts, first, now, answer.retry_after, self._jitter()
-        )
+        stall.failed(now)
+        retry_at = batch_retry_at(config, stall, now, answer.retry_after, self._jitter())
         if retry_at is None:
+            since = now if stall.since is None else stall.since
             detail = (
-                f"gave up after {batch.failed_attempts} failed attempts over {now - first:.1f}s"
-                f" (retry budget {config.retry_budget:g}s): {answer.detail}"
+                f"gave up after {batch.failed_attempts} failed attempts; nothing got through "
+                f"for {now - since:.1f}s (retry budget {config.retry_budget:g}s): {answer.detail}"
             )
+            self._resume_at = now + stall_delay(config, stall, answer.retry_after, self._jitter())
             return [self._drop(batch, DropReason.GAVE_UP, detail)]
         batch._not_before = retry_at
         batch._state = WAITING
@@ -382,12 +349,13 @@ class DeliveryPolicy(Generic[T]):
 
     def _resolve(self, batch: Batch[T], *, dropped: bool) -> None:
         batch._state = DONE
-        count = len(batch.items)
-        self._out_count -= count
+        self._out_count -= len(batch.items)
         self._held_bytes -= batch.nbytes
+        if dropped:
+            self._mark_dropped(batch._seqs)
         # One batch at a time, lowest sequence numbers first: resolution is in order.
         assert batch._start == self._resolved, "batches must resolve in order"
-        self._settle(batch._start, batch._start + count, dropped=dropped)
+        self._settle(batch._start, batch._end, dropped=False)
 
     def _settle(self, start: int, end: int, *, dropped: bool) -> None:
         tickets = self._tickets

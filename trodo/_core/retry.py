@@ -10,10 +10,16 @@ No I/O, no clock and no randomness of its own (callers pass ``now`` and a
 * How long we wait: `backoff_delay`, exponential backoff with full jitter,
   never shorter than the server's Retry-After (itself capped).
 * When we give up: a call on the caller's thread or task (batching off, or an
-  identity call) stops after ``retries`` retries or when its ``timeout``
-  would pass (`call_retry_delay`); a batch of the background sender keeps
-  retrying for ``retry_budget`` seconds from its first failure
-  (`batch_retry_at`).
+  identity call) stops after ``retries`` retries of a request or when its
+  ``timeout`` would pass (`call_retry_delay`); the background sender keeps
+  retrying while the server makes progress, and gives a batch up only once
+  nothing at all has got through for ``retry_budget`` seconds
+  (`batch_retry_at`, over a `Stall`).
+* Progress, not age: any request the server accepts (a session registration,
+  a bulk post, a single event) restarts the backoff sequence. On the caller's
+  thread the count of tries starts again with each request of a call (the
+  registration, then the event); the background sender keeps one `Stall` for
+  all its requests.
 """
 
 from __future__ import annotations
@@ -30,14 +36,19 @@ __all__ = [
     "DEFAULT_BACKOFF_CAP",
     "DEFAULT_MAX_RETRY_AFTER",
     "RetrySettings",
+    "Stall",
     "backoff_delay",
     "batch_retry_at",
     "call_retry_delay",
     "classify",
     "retry_after_seconds",
+    "stall_delay",
 ]
 
-DEFAULT_BACKOFF_BASE = 0.5
+# Full jitter over 0.1 s, 0.2 s, 0.4 s ...: an isolated 5xx (the common case under a
+# flaky proxy) costs about 50 ms; a server that stays down is probed ever less often,
+# at most every 30 s.
+DEFAULT_BACKOFF_BASE = 0.1
 DEFAULT_BACKOFF_CAP = 30.0
 DEFAULT_MAX_RETRY_AFTER = 60.0
 
@@ -60,24 +71,31 @@ def classify(status: int, headers: Mapping[str, str], body: bytes = b"") -> Answ
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """Parse a Retry-After header: delta seconds or an HTTP date."""
+    """Parse a Retry-After header: delta seconds or an HTTP date.
+
+    Defensive: whatever the header holds (an absurd year, a date that overflows,
+    text), the answer is a number of seconds >= 0 or None, never an exception.
+    """
     if not value:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return seconds if seconds > 0 else 0.0  # NaN and negatives: no wait asked
     try:
         # Rare (most servers send seconds): the email package loads only here.
         from email.utils import parsedate_to_datetime
 
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=_dt.UTC)
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    except Exception:  # OverflowError, ValueError, ...: a header, not our problem
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=_dt.UTC)
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    return max(0.0, seconds)
 
 
 def backoff_delay(
@@ -140,35 +158,65 @@ class RetrySettings(Protocol):
     def retry_budget(self) -> float: ...
 
 
-def batch_retry_at(
-    settings: RetrySettings,
-    failed_attempts: int,
-    first_failure: float,
-    now: float,
-    retry_after: float | None,
-    jitter: float,
-) -> float | None:
-    """When a batch that failed transiently at ``now`` is sent again, or None:
-    give it up.
+class Stall:
+    """How long nothing has got through to the server: what the background
+    sender's retries run on (one for all its requests, whichever batch)."""
 
-    Each batch may keep retrying for ``retry_budget`` seconds from its first
-    failure. A jittered delay that would land past that deadline is
-    shortened to the deadline, so the last attempt happens at the budget's
-    end; a failure at or after the deadline, or a Retry-After that points
-    past it, gives the batch up. Nothing retries forever.
+    __slots__ = ("failures", "since")
+
+    def __init__(self) -> None:
+        self.failures = 0  # transient failures since the last accepted request
+        self.since: float | None = None  # the first of them
+
+    def progress(self) -> None:
+        """The server accepted a request: the backoff sequence starts again."""
+        self.failures = 0
+        self.since = None
+
+    def failed(self, now: float) -> None:
+        """A request failed transiently at ``now``."""
+        self.failures += 1
+        if self.since is None:
+            self.since = now
+
+    def __repr__(self) -> str:
+        return f"Stall(failures={self.failures}, since={self.since})"
+
+
+def batch_retry_at(
+    settings: RetrySettings, stall: Stall, now: float, retry_after: float | None, jitter: float
+) -> float | None:
+    """When a batch whose request failed transiently at ``now`` (already counted
+    in ``stall``) is sent again, or None: give it up.
+
+    The budget measures lack of progress: ``retry_budget`` seconds from the
+    first failure since the server last accepted anything. A jittered delay
+    that would land past that deadline is shortened to it, so the last attempt
+    happens at the budget's end; a failure at or after the deadline, or a
+    Retry-After that points past it, gives the batch up. Nothing retries for
+    ever, and nothing is given up while other requests get through.
     """
-    deadline = first_failure + settings.retry_budget
+    since = now if stall.since is None else stall.since
+    deadline = since + settings.retry_budget
     floor = 0.0
     if retry_after is not None and retry_after > 0:
         floor = min(retry_after, settings.max_retry_after)
     if now >= deadline or now + floor > deadline:
         return None
-    delay = backoff_delay(
-        failed_attempts,
+    return min(now + stall_delay(settings, stall, retry_after, jitter), deadline)
+
+
+def stall_delay(
+    settings: RetrySettings, stall: Stall, retry_after: float | None, jitter: float
+) -> float:
+    """The backoff of the next request after ``stall.failures`` failures in a row
+    (also after a batch was given up: a server that stays down is not hammered
+    with one request per queued batch)."""
+    return backoff_delay(
+        max(1, stall.failures),
         jitter,
         base=settings.backoff_base,
         cap=settings.backoff_cap,
         retry_after=retry_after,
         max_retry_after=settings.max_retry_after,
     )
-    return min(now + delay, deadline)

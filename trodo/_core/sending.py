@@ -106,6 +106,7 @@ class RequestReport:
 
     def failed(self, answer: Answer) -> bool:
         if answer.outcome is Outcome.OK:
+            self._reporter.accepted()
             return False
         self._reporter.answer_failed(self._operation, answer)
         return True
@@ -125,6 +126,7 @@ class EventReport:
 
     def failed(self, answer: Answer) -> bool:
         if answer.outcome is Outcome.OK:
+            self._reporter.accepted()
             return False
         self._reporter.events_failed(DROP_REASONS[answer.outcome], answer.detail, [self._record])
         return True
@@ -179,6 +181,16 @@ class DirectDeliveryBase(ABC, Generic[_R]):
         self._lock = threading.Lock()
         self._sent = 0
         self._attempts = 0
+        self._dropped_at_flush = 0
+
+    def _nothing_given_up_since_last_flush(self) -> bool:
+        """flush()'s answer with batching off, where every event was sent or given
+        up before its track() returned: True when no event was given up since the
+        previous flush() (or since the client started)."""
+        total = self._sender.reporter.dropped_total()
+        with self._lock:
+            clean, self._dropped_at_flush = total == self._dropped_at_flush, total
+        return clean
 
     def _flow(self, record: EventRecord) -> Flow[Any]:
         sender = self._sender
@@ -204,7 +216,7 @@ class DirectDeliveryBase(ABC, Generic[_R]):
         The child's stats count its own delivery, as with batching on.
         """
         self._lock = threading.Lock()
-        self._sent = self._attempts = 0
+        self._sent = self._attempts = self._dropped_at_flush = 0
 
     def stats(self) -> Stats:
         """Counters of this delivery."""

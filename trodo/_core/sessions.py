@@ -10,6 +10,7 @@ import datetime as _dt
 import uuid
 
 from trodo._core.answers import Answer, Outcome
+from trodo._core.wire_size import text_bytes
 
 
 class Session:
@@ -19,11 +20,20 @@ class Session:
     registration Trodo accepted; a failed one is tried again at the next use.
     """
 
-    __slots__ = ("distinct_id", "registered", "session_id", "site_id", "start_time")
+    __slots__ = (
+        "distinct_id",
+        "registered",
+        "session_id",
+        "site_id",
+        "start_time",
+        "wire_bytes",
+    )
 
     def __init__(self, site_id: str, distinct_id: str, session_id: str | None = None) -> None:
         self.site_id = site_id
         self.session_id = session_id or str(uuid.uuid4())
+        # Bytes its id takes in each of its events (a browser's may be long).
+        self.wire_bytes = text_bytes(self.session_id)
         # The distinct id the session was registered for; identify may move
         # the user to a new id later, the session stays.
         self.distinct_id = distinct_id

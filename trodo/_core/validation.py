@@ -1,5 +1,10 @@
 """Call-site checks: wrong use raises here, before anything is queued or sent.
 
+Whatever the wire or the encoder would refuse later is refused here, naming
+the argument or the key path: lone surrogates (UTF-8 cannot encode them),
+ints longer than the interpreter writes, timestamps whose UTC form falls
+outside years 1-9999, and events too large for any request.
+
 Properties are copied into plain JSON values at the call, so a dict changed
 afterwards does not change the event, and the background sender never meets a
 value it cannot encode. Conversion rules (documented in the README):
@@ -11,6 +16,12 @@ value it cannot encode. Conversion rules (documented in the README):
 - Mapping: a new dict (keys must be str). list, tuple, set, frozenset: a new
   list (sets sorted when their items can be sorted, so the output is stable).
 - Anything else raises TypeError naming the key path, e.g. properties['cart'][2].
+
+Copying is linear in the input: an object reached twice (a shared sub-dict)
+is converted once and its copy reused, so the copy has the input's shape, and
+its size is counted as often as it will be written. Depth is capped at
+``MAX_DEPTH`` levels, and an event must fit ``max_request_bytes``: work stops
+as soon as the estimate shows it cannot.
 """
 
 from __future__ import annotations
@@ -21,14 +32,53 @@ import enum
 import math
 import uuid
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeAlias, TypeGuard
 
 SEVERITIES: Final = ("critical", "error", "warning")
-_MAX_DEPTH: Final = 32
-# Rough JSON cost of the keys and punctuation of one event on the wire; the
-# properties add their own estimate. Used for the queue's and requests' byte
-# bounds, where an estimate is enough and encoding on the caller's thread is not.
+MAX_DEPTH: Final = 32
+"""Deepest nesting of properties (a dict or list inside a dict ... counts one level each)."""
+DEFAULT_MAX_EVENT_BYTES: Final = 512 * 1024
+# Rough JSON cost of the keys and punctuation of one event on the wire (232
+# bytes with empty strings, plus the timestamp's fraction and the comma in a
+# batch); the names, ids and properties add their own size.
 EVENT_OVERHEAD_BYTES: Final = 260
+# Estimates against exact sizes: the estimate can be below the encoded size by
+# up to 6x (a control character is written as \u0001) and above it by up to
+# 4.5x (a small int in a list), so an event is encoded to measure it exactly
+# only between those bounds, and refused without encoding above them.
+_UNDER: Final = 6
+_OVER: Final = 5
+_INT_FAST: Final = 2**63  # orjson writes 64-bit ints; the standard library the rest
+_INT_LOW: Final = -_INT_FAST
+_INT_HIGH: Final = _INT_FAST
+
+Path: TypeAlias = "tuple[Path | None, str | int] | None"
+"""Where a value sits, built only as far as needed: (parent, key or index); None is
+the properties themselves. Formatted only when something is refused."""
+
+
+def describe(path: Path) -> str:
+    """``properties['cart']['items'][1]`` for a path."""
+    parts: list[str] = []
+    while path is not None:
+        path, segment = path
+        parts.append(f"[{segment}]" if isinstance(segment, int) else f"[{segment!r}]")
+    return "properties" + "".join(reversed(parts))
+
+
+# -- text ----------------------------------------------------------------------------
+
+
+def utf8_size(text: str, what: str) -> int:
+    """Bytes ``text`` takes as UTF-8; raise ValueError naming ``what`` for a lone surrogate."""
+    try:
+        return len(text.encode())
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"{what} holds a lone surrogate ({text[exc.start]!r} at index {exc.start}), which "
+            "UTF-8, and so JSON on the wire, cannot carry; decode bytes with errors='replace' "
+            "or pass valid text"
+        ) from None
 
 
 def require_str(value: object, name: str) -> str:
@@ -42,6 +92,26 @@ def require_str(value: object, name: str) -> str:
     return value
 
 
+def require_text(value: object, name: str) -> str:
+    """``require_str``, and the text must be sendable (no lone surrogates)."""
+    if type(value) is not str or not value:
+        require_str(value, name)
+    text: str = value  # type: ignore[assignment]
+    if not text.isascii():
+        utf8_size(text, name)
+    return text
+
+
+def is_text(value: object) -> TypeGuard[str]:
+    """Whether ``value`` is a non-empty str that can be sent (e.g. an id a server answered)."""
+    if not isinstance(value, str) or not value:
+        return False
+    try:
+        return value.isascii() or bool(value.encode())
+    except UnicodeEncodeError:
+        return False
+
+
 def require_severity(severity: object) -> str:
     """Check a capture_error severity."""
     if severity not in SEVERITIES:
@@ -50,16 +120,37 @@ def require_severity(severity: object) -> str:
 
 
 def epoch_seconds(timestamp: object) -> float:
-    """Check an event timestamp (a timezone-aware datetime); return its epoch seconds."""
+    """Check an event timestamp (a timezone-aware datetime); return its epoch seconds.
+
+    Its UTC form must fall within years 1 to 9999, as the wire's ISO 8601 does:
+    ``datetime(1, 1, 1, tzinfo=+05:00)`` is 0000-12-31T19:00Z, and is refused.
+    """
     if not isinstance(timestamp, _dt.datetime):
         raise TypeError(f"timestamp must be a datetime, got {type(timestamp).__name__}")
     if timestamp.utcoffset() is None:
         raise ValueError("timestamp must be timezone-aware; pass e.g. datetime.now(timezone.utc)")
-    return timestamp.timestamp()
+    try:
+        seconds = timestamp.timestamp()
+        # The conversion the wire model makes: what fails here would fail there.
+        _dt.datetime.fromtimestamp(seconds, _dt.UTC)
+    except (OverflowError, ValueError, OSError):
+        raise ValueError(
+            f"timestamp {timestamp.isoformat()} is out of range: its UTC form must fall "
+            "within years 1 to 9999"
+        ) from None
+    return seconds
 
 
-def copy_properties(properties: object) -> tuple[dict[str, Any], int]:
-    """Validate and copy event properties; return the copy and its approximate JSON size.
+# -- properties ----------------------------------------------------------------------
+
+
+def copy_properties(
+    properties: object, max_bytes: int = DEFAULT_MAX_EVENT_BYTES
+) -> tuple[dict[str, Any], int]:
+    """Validate and copy event properties; return the copy and its JSON size.
+
+    The size is an estimate, exact when it comes near ``max_bytes``; properties
+    that cannot fit ``max_bytes`` raise ValueError.
 
     >>> copy_properties({"plan": "pro", "seats": 3})[0]
     {'plan': 'pro', 'seats': 3}
@@ -71,74 +162,212 @@ def copy_properties(properties: object) -> tuple[dict[str, Any], int]:
         raise TypeError(
             f"properties must be a mapping such as a dict, got {type(properties).__name__}"
         )
+    if len(properties) * 5 > max_bytes:  # '"k":0,' at the least, for each
+        raise _too_large(len(properties) * 5, max_bytes, None)
     out: dict[str, Any] = {}
     size = 2
+    copier: _Copier | None = None
+    low, high, isfinite = _INT_LOW, _INT_HIGH, math.isfinite
     # The common case, a flat dict of plain values, stays on this loop.
     for key, value in properties.items():
-        if type(key) is not str:
-            raise TypeError(
-                f"property keys must be str; properties has key {key!r} "
-                f"of type {type(key).__name__}"
-            )
+        if type(key) is not str or not key.isascii():
+            size += _odd_key(key)
         kind = type(value)
         if kind is str:
             # Bytes on the wire: isascii() is O(1), encoding only non-ASCII text.
-            size += len(value) if value.isascii() else len(value.encode())
-        elif kind is int or kind is bool or value is None:
+            size += len(value) if value.isascii() else utf8_size(value, describe((None, key)))
+        elif kind is int:
+            size += 6 if low <= value < high else _int_size(value, (None, key))
+        elif kind is bool or value is None or (kind is float and isfinite(value)):
             size += 6
-        elif kind is float and math.isfinite(value):
-            size += 12
         else:
-            out[key], extra = _convert(value, f"properties[{key!r}]", 1)
-            size += extra + len(key) + 6
+            if copier is None:
+                copier = _Copier(max_bytes)
+            copier.size = size
+            out[key] = copier.convert(value, (None, key), 1)
+            size = copier.size + len(key) + 6
             continue
         out[key] = value
         size += len(key) + 6
+    if size * _UNDER > max_bytes:
+        size = _checked_size(out, size, max_bytes)
     return out, size
 
 
-def _convert(value: object, path: str, depth: int) -> tuple[Any, int]:
-    """Convert one non-trivial value to plain JSON; return it and its size estimate."""
-    if depth > _MAX_DEPTH:
-        raise ValueError(f"{path} is nested more than {_MAX_DEPTH} levels deep (or is cyclic)")
-    if isinstance(value, str):
-        text = str(value)
-        return text, (len(text) if text.isascii() else len(text.encode())) + 2
-    if isinstance(value, bool) or value is None:
-        return value, 5
-    if isinstance(value, int):
-        return int(value), 8
-    if isinstance(value, float | decimal.Decimal):
-        number = float(value)
-        return (number, 12) if math.isfinite(number) else (None, 4)
-    if isinstance(value, _dt.datetime | _dt.date | _dt.time):
-        text = value.isoformat()
-        return text, len(text) + 2
-    if isinstance(value, uuid.UUID):
-        return str(value), 38
-    if isinstance(value, enum.Enum):
-        return _convert(value.value, path, depth + 1)
-    if isinstance(value, Mapping):
+def _odd_key(key: object) -> int:
+    """A key that is not ASCII str: its extra bytes, or raise (not str, a lone surrogate)."""
+    if type(key) is not str:
+        raise TypeError(
+            f"property keys must be str; properties has key {key!r} of type {type(key).__name__}"
+        )
+    return utf8_size(key, f"the key {key!r} of properties") - len(key)
+
+
+def _checked_size(out: dict[str, Any], size: int, max_bytes: int) -> int:
+    """The size of the copy, measured exactly (the estimate is near the limit)."""
+    if size > _OVER * max_bytes:
+        raise _too_large(size, max_bytes, None)
+    exact = json_size(out)
+    if exact > max_bytes:
+        raise _too_large(exact, max_bytes, None)
+    return exact
+
+
+def json_size(value: Any) -> int:
+    """Bytes of ``value`` as compact UTF-8 JSON, as the transport writes it (orjson, or the
+    standard library for what orjson refuses); only large events are measured so."""
+    try:
+        import orjson
+
+        return len(orjson.dumps(value))
+    except (ImportError, TypeError):  # no orjson here, or an int beyond 64 bits
+        import json
+
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return len(text.encode())
+
+
+def _too_large(size: int, max_bytes: int, path: Path) -> ValueError:
+    where = f" (the limit was passed at {describe(path)})" if path is not None else ""
+    return ValueError(
+        f"the event's properties are about {size:,} bytes as JSON, more than "
+        f"max_request_bytes ({max_bytes:,}) allows one request{where}; send large data "
+        "elsewhere and track a reference to it"
+    )
+
+
+def _int_size(value: int, path: Path) -> int:
+    """The digits of an int beyond 64 bits, which the standard library encoder writes."""
+    try:
+        return len(str(value))
+    except ValueError:  # the interpreter's limit, sys.get_int_max_str_digits()
+        raise ValueError(
+            f"{describe(path)} is an int of more digits than JSON encoding writes "
+            "(sys.get_int_max_str_digits()); pass it as a str"
+        ) from None
+
+
+class _Copier:
+    """Converts nested values; one per call, made only when a value is not flat.
+
+    ``size`` runs over the whole event, so work stops once it cannot fit.
+    ``memo`` maps the id of each container converted to (the container, its
+    copy, its size, the depth it was converted at): a container reached again
+    at that depth or shallower reuses its copy. Holding the container keeps
+    its id from being reused by another object during the call.
+    """
+
+    __slots__ = ("_active", "_limit", "_max_bytes", "_memo", "size")
+
+    def __init__(self, max_bytes: int) -> None:
+        self._max_bytes = max_bytes
+        self._limit = _OVER * max_bytes
+        self._memo: dict[int, tuple[object, Any, int, int]] = {}
+        self._active: set[int] = set()
+        self.size = 0
+
+    def convert(self, value: object, path: Path, depth: int) -> Any:
+        """Convert ``value`` to plain JSON, adding its estimated size to ``size``."""
+        if isinstance(value, str):
+            text = str(value)
+            self.size += (len(text) if text.isascii() else utf8_size(text, describe(path))) + 2
+            return text
+        if isinstance(value, bool) or value is None:
+            self.size += 5
+            return value
+        if isinstance(value, int):
+            whole = int(value)
+            self.size += 8 if -_INT_FAST <= whole < _INT_FAST else _int_size(whole, path)
+            return whole
+        if isinstance(value, float | decimal.Decimal):
+            number = float(value)
+            if math.isfinite(number):
+                self.size += 12
+                return number
+            self.size += 4
+            return None
+        if isinstance(value, _dt.datetime | _dt.date | _dt.time):
+            text = value.isoformat()
+            self.size += len(text) + 2
+            return text
+        if isinstance(value, uuid.UUID):
+            self.size += 38
+            return str(value)
+        if isinstance(value, enum.Enum):
+            return self.convert(value.value, path, depth)
+        if isinstance(value, Mapping | list | tuple | set | frozenset):
+            return self._container(value, path, depth)
+        raise TypeError(
+            f"{describe(path)} is a {type(value).__name__}, which JSON cannot carry; pass str, "
+            "int, float, bool, None, a datetime/date, Decimal, UUID, Enum, or a "
+            "dict/list/tuple/set of those"
+        )
+
+    def _container(self, value: Any, path: Path, depth: int) -> Any:
+        ident = id(value)
+        seen = self._memo.get(ident)
+        if seen is not None and seen[0] is value and depth <= seen[3]:
+            self.size += seen[2]
+            if self.size > self._limit:
+                raise _too_large(self.size, self._max_bytes, path)
+            return seen[1]
+        if ident in self._active:
+            raise ValueError(
+                f"{describe(path)} refers to itself (a cycle), which JSON cannot carry"
+            )
+        if depth > MAX_DEPTH:
+            raise ValueError(
+                f"{describe(path)} is nested more than {MAX_DEPTH} levels deep, the most "
+                "properties may nest"
+            )
+        start = self.size
+        self._active.add(ident)
+        try:
+            copy = (
+                self._mapping(value, path, depth)
+                if isinstance(value, Mapping)
+                else (self._items(value, path, depth))
+            )
+        finally:
+            self._active.discard(ident)
+        self._memo[ident] = (value, copy, self.size - start, depth)
+        return copy
+
+    def _mapping(self, value: Mapping[Any, Any], path: Path, depth: int) -> dict[str, Any]:
+        if len(value) * 5 > self._max_bytes:
+            raise _too_large(self.size + len(value) * 5, self._max_bytes, path)
         out: dict[str, Any] = {}
-        size = 2
-        for key, item in value.items():
-            if not isinstance(key, str):
+        self.size += 2
+        for given, item in value.items():
+            if not isinstance(given, str):
                 raise TypeError(
-                    f"{path} has key {key!r} of type {type(key).__name__}; keys must be str"
+                    f"{describe(path)} has key {given!r} of type {type(given).__name__}; "
+                    "keys must be str"
                 )
-            out[key], item_size = _convert(item, f"{path}[{key!r}]", depth + 1)
-            size += item_size + len(key) + 4
-        return out, size
-    if isinstance(value, list | tuple | set | frozenset):
+            key = str(given)  # a str subclass becomes a plain str
+            if key.isascii():
+                self.size += len(key) + 4
+            else:
+                self.size += utf8_size(key, f"the key {key!r} of {describe(path)}") + 4
+            out[key] = self.convert(item, (path, key), depth + 1)
+            if self.size > self._limit:
+                raise _too_large(self.size, self._max_bytes, (path, key))
+        return out
+
+    def _items(self, value: Any, path: Path, depth: int) -> list[Any]:
+        if len(value) * 2 > self._max_bytes:  # '0,' at the least, for each
+            raise _too_large(self.size + len(value) * 2, self._max_bytes, path)
         items: Any = value
         if isinstance(value, set | frozenset):
             try:
                 items = sorted(value)
             except TypeError:
                 items = list(value)
-        converted = [_convert(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(items)]
-        return [v for v, _ in converted], 2 + sum(s + 1 for _, s in converted)
-    raise TypeError(
-        f"{path} is a {type(value).__name__}, which JSON cannot carry; pass str, int, float, "
-        "bool, None, a datetime/date, Decimal, UUID, Enum, or a dict/list/tuple/set of those"
-    )
+        out: list[Any] = []
+        self.size += 2
+        for index, item in enumerate(items):
+            out.append(self.convert(item, (path, index), depth + 1))
+            self.size += 1
+            if self.size > self._limit:
+                raise _too_large(self.size, self._max_bytes, (path, index))
+        return out

@@ -21,9 +21,9 @@ import time
 from collections.abc import Callable
 
 from trodo._core import process_end
-from trodo._core.answers import Answer, DropReason, Outcome
-from trodo._core.batch_base import BatchDeliveryBase, send_failed, unregistered_sessions
-from trodo._core.batches import Batch
+from trodo._core.answers import DropReason
+from trodo._core.batch_base import BatchDeliveryBase, send_failed
+from trodo._core.batches import Batch, Drop
 from trodo._core.config import Config
 from trodo._core.records import EventRecord
 from trodo._sync.direct import Sender
@@ -61,7 +61,7 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
             self._start_thread()
         elif wake is not None:
             wake.set()
-        if not admission.accepted:
+        if not admission.accepted or admission.report:
             self._report_refusal(admission)
 
     def flush(self, timeout: float | None = None) -> bool:
@@ -73,7 +73,9 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
         self._wake_sender()
         self._wait_until(lambda: ticket.settled, self._patience(timeout))
         with self._lock:
-            return ticket.delivered_all
+            delivered = ticket.delivered_all
+        self.report_unreported()
+        return delivered
 
     def _patience(self, timeout: float | None) -> float | None:
         """How long a flush may wait: never on the sender thread (an on_error
@@ -104,7 +106,10 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
             if event is not None:
                 event.set()
         self._report(drops)
+        self.report_unreported()
         if thread is not None and thread is not threading.current_thread():
+            # A request still under way belongs to events just given up: end it.
+            self._sender.transport.cancel()
             thread.join(timeout=1.0)
 
     def _claim_start(self) -> bool:
@@ -167,9 +172,8 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
                     return
                 wake.wait(wait)
                 continue
-            answer = self._send(batch)
+            drops = self._attempt(batch)
             with self._lock:
-                drops = policy.on_answer(batch, answer, time.monotonic())
                 waiters, self._waiters = self._waiters, []
             self._report(drops)
             # Waiters wake only once the drops are reported: when flush() returns,
@@ -177,14 +181,23 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
             for event in waiters:
                 event.set()
 
-    def _send(self, batch: Batch[EventRecord]) -> Answer:
-        """One attempt: register the batch's new sessions, then post the events."""
+    def _attempt(self, batch: Batch[EventRecord]) -> list[Drop[EventRecord]]:
+        """One attempt (``_attempt_flow``): its registrations and post, on this thread."""
         transport = self._sender.transport
+        flow = self._attempt_flow(batch)
         try:
-            for session in unregistered_sessions(batch):
-                answer = threaded_session(session).ensure_registered(transport.register_session)
-                if answer.outcome is not Outcome.OK:
-                    return self._unposted_attempt(answer)
-            return transport.send_events(batch.items)
-        except Exception as exc:
-            return send_failed(exc)
+            step = next(flow)
+            while True:
+                try:
+                    if isinstance(step, list):
+                        answer = transport.send_events(step)
+                    else:
+                        answer = threaded_session(step).ensure_registered(
+                            transport.register_session
+                        )
+                except Exception as exc:
+                    answer = send_failed(exc)
+                step = flow.send(answer)
+        except StopIteration as done:
+            drops: list[Drop[EventRecord]] = done.value
+            return drops

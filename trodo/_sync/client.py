@@ -34,6 +34,7 @@ class _Port:
     """The client as its contexts see it (`trodo._sync.context.UserPort`)."""
 
     site_id: str
+    max_request_bytes: int
     submit: Callable[[EventRecord], None]
     request: Callable[[Call], tuple[Answer, Any]]
     alias: Callable[[str, ContextBase], None]
@@ -61,7 +62,7 @@ class TrodoClient(ClientBase[UserContext]):
         from trodo._sync.direct import DirectDelivery, DisabledDelivery, Sender
         from trodo._sync.transport import Transport
 
-        self._transport = Transport(config.site_id, config.api_base, config.timeout)
+        self._transport = Transport(config)
         self._sender = Sender(self._transport, config)
         request: Callable[[Call], tuple[Answer, Any]] = self._sender.request
         if config.disabled:  # checked as always, sent never: no thread, no connection
@@ -71,7 +72,13 @@ class TrodoClient(ClientBase[UserContext]):
             self._delivery = BatchDelivery(config, self._sender)
         else:
             self._delivery = DirectDelivery(self._sender)
-        self._port = _Port(config.site_id, self._delivery.submit, request, self._alias)
+        self._port = _Port(
+            config.site_id,
+            config.max_request_bytes,
+            self._delivery.submit,
+            request,
+            self._alias,
+        )
         super().__init__(config, self._transport, self._sender, self._delivery)
 
     @property
@@ -151,7 +158,9 @@ class TrodoClient(ClientBase[UserContext]):
         """Wait until every event tracked before this call is delivered or given up.
 
         Returns True when all of them were delivered, False when some were
-        given up or ``timeout`` seconds passed first.
+        given up or ``timeout`` seconds passed first. With batching off,
+        where each event is sent (or given up) before ``track`` returns, it is
+        True when no event was given up since the previous ``flush()``.
         """
         return self._delivery.flush(timeout)
 

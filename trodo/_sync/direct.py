@@ -18,6 +18,7 @@ from trodo._core.records import EventRecord
 from trodo._core.sending import Attempt, DirectDeliveryBase, Flow, Retrier, SenderBase
 from trodo._core.sessions import Session
 from trodo._sync.sessions import threaded_session
+from trodo._wire.deadline import call_deadline
 
 if TYPE_CHECKING:
     from trodo._sync.transport import Transport
@@ -27,7 +28,8 @@ def retry(retrier: Retrier, attempt: Attempt, deadline: float) -> tuple[Answer, 
     """Call ``attempt`` until it is not a transient failure, or retries or time run out."""
     tries = 0
     while True:
-        answer, value = attempt()
+        with call_deadline(deadline):  # no request of the call runs past its deadline
+            answer, value = attempt()
         tries += 1
         delay = retrier.next_delay(answer, tries, deadline)
         if delay is None:
@@ -80,8 +82,11 @@ class DirectDelivery(DirectDeliveryBase[Sender]):
         return attempt
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Nothing waits when batching is off: every event was sent or reported."""
-        return True
+        """Nothing waits when batching is off: every event was sent or reported.
+
+        True when no event was given up since the previous flush().
+        """
+        return self._nothing_given_up_since_last_flush()
 
     def shutdown(self, timeout: float | None = None) -> None:
         """Refuse events from now on."""

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import httpx
 
 from trodo._core.answers import Answer
+from trodo._core.config import Config
 from trodo._core.operations import Call
 from trodo._core.records import EventRecord
 from trodo._core.sessions import Session
 from trodo._wire.httpx_clients import JsonClient
-from trodo._wire.models import bulk_model, event_model, session_model
+from trodo._wire.models import bulk_model_in_slices, event_model, session_model
 from trodo._wire.operations import (
     ENDPOINTS,
     REGISTER_SESSION,
@@ -33,6 +35,7 @@ from trodo._wire.transport_base import (
     log_response,
     raised,
 )
+from trodo_api.models import BulkEvents
 from trodo_api.types import Response
 
 logger = logging.getLogger("trodo")
@@ -42,8 +45,8 @@ _R = TypeVar("_R")
 class Transport(TransportBase):
     """One kept-alive HTTP client for the Trodo API, used from any thread."""
 
-    def __init__(self, site_id: str, api_base: str, timeout: float) -> None:
-        super().__init__(site_id, api_base, timeout)
+    def __init__(self, config: Config) -> None:
+        super().__init__(config)
         # The answer the response hook saw, per thread (see ``raised``).
         self._last = threading.local()
 
@@ -67,10 +70,11 @@ class Transport(TransportBase):
     def _call(self, operation: Callable[[ApiClient], Response[_R]]) -> tuple[Answer, _R | None]:
         self._last.response = None
         try:
-            result = operation(self.api_client)
+            with self._limits():
+                result = operation(self.api_client)
         except Exception as exc:  # every fault becomes an answer, never a raise
-            return raised(exc, getattr(self._last, "response", None))
-        return answered(result)
+            return raised(exc, getattr(self._last, "response", None), self._site_id)
+        return answered(result, self._site_id)
 
     def _post(self, generated: Generated, body: object) -> tuple[Answer, Any]:
         return self._call(lambda api: generated.sync_detailed(client=api, body=body))
@@ -84,8 +88,17 @@ class Transport(TransportBase):
         return self._post(TRACK_EVENT, event_model(record))[0]
 
     def send_events(self, records: list[EventRecord]) -> Answer:
-        """POST /api/events/bulk with a batch."""
-        return self._post(TRACK_EVENTS_BULK, bulk_model(records))[0]
+        """POST /api/events/bulk with a batch, encoded a slice at a time: between
+        slices the GIL goes to the application's threads, so a ``track()`` never
+        waits for the encoding of a whole request (sys.getswitchinterval(): 5 ms)."""
+        slices = bulk_model_in_slices(records)
+        try:
+            while True:
+                next(slices)
+                time.sleep(0)
+        except StopIteration as done:
+            bulk: BulkEvents = done.value
+        return self._post(TRACK_EVENTS_BULK, bulk)[0]
 
     def request(self, call: Call) -> tuple[Answer, Any]:
         """Send ``call`` as its endpoint says; the answer and the value read from it."""
@@ -94,6 +107,7 @@ class Transport(TransportBase):
         return answer, endpoint.read(parsed)
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """End the requests under way, wait (briefly) until none reads, close the pool."""
+        self.cancel(wait=1.0)
         if self._connected:
             self._api.get_httpx_client().close()

@@ -20,6 +20,8 @@ from typing import Any
 
 import httpx
 
+from trodo._wire.deadline import install
+
 _fast_dumps: Callable[[Any], bytes] | None
 try:
     import orjson
@@ -56,7 +58,12 @@ def _encode_json(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 class JsonClient(httpx.Client):
-    """``httpx.Client`` whose ``json=`` bodies are encoded by :func:`dumps`."""
+    """``httpx.Client`` whose ``json=`` bodies are encoded by :func:`dumps`, and whose
+    requests keep to their deadline and answer cap (``trodo._wire.deadline``)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        install(self)
 
     def build_request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Request:
         """Build the request as httpx does, the JSON body encoded here."""
@@ -64,7 +71,12 @@ class JsonClient(httpx.Client):
 
 
 class AsyncJsonClient(httpx.AsyncClient):
-    """``httpx.AsyncClient`` whose ``json=`` bodies are encoded by :func:`dumps`."""
+    """``httpx.AsyncClient`` whose ``json=`` bodies are encoded by :func:`dumps`, and
+    whose requests keep to their deadline and answer cap (``trodo._wire.deadline``)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        install(self)
 
     def build_request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Request:
         """Build the request as httpx does, the JSON body encoded here."""

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
-from collections.abc import Iterable
-from typing import TypeVar, overload
+from collections.abc import Generator, Iterable
+from typing import Any, TypeVar, overload
 
 from trodo._core.records import EventRecord
 from trodo._core.sessions import Session
@@ -66,3 +66,33 @@ def event_model(record: EventRecord, model: type[Event] = Event) -> Event:
 def bulk_model(records: Iterable[EventRecord]) -> BulkEvents:
     """The wire model of a batch."""
     return BulkEvents(events=[event_model(r) for r in records])
+
+
+# Events encoded per slice: about 0.2 ms of work.
+ENCODE_SLICE = 32
+
+
+class _EncodedEvent(Event):
+    """An event model whose wire dict was made ahead, by the generated ``to_dict``."""
+
+    __slots__ = ("_wire",)
+    _wire: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return self._wire
+
+
+def bulk_model_in_slices(records: list[EventRecord]) -> Generator[None, None, BulkEvents]:
+    """`bulk_model`, a slice of ``ENCODE_SLICE`` events at a time: it yields after
+    each slice, and its driver lets others run there (the event loop, or the
+    application's threads, which would otherwise wait for the GIL for the whole
+    of a 500-event request). The request's own ``to_dict`` then only collects
+    the results; what is left in one step is the JSON encoding (orjson)."""
+    events: list[Event] = []
+    for start in range(0, len(records), ENCODE_SLICE):
+        for record in records[start : start + ENCODE_SLICE]:
+            event = event_model(record, _EncodedEvent)
+            event._wire = Event.to_dict(event)
+            events.append(event)
+        yield
+    return BulkEvents(events=events)

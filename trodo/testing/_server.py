@@ -40,6 +40,10 @@ logger = logging.getLogger("trodo.testing")
 DEFAULT_SITE_ID = "test-site"
 # Seconds a client made by client() may take to deliver what it holds at stop().
 CLIENT_SHUTDOWN_TIMEOUT = 2.0
+# How long wait_for_events() and wait_for_requests() wait by default: past the
+# default batch_flush_interval (5 s) and its retries, so that a batched event,
+# which leaves when the interval ends, arrives within the wait.
+DEFAULT_WAIT = 15.0
 
 _T = TypeVar("_T")
 
@@ -245,11 +249,13 @@ class MockTrodoServer:
         """The body of each accepted wallet-address call."""
         return [cast(WalletAddressCall, r.json) for r in self._accepted(WALLET_PATH)]
 
-    def wait_for_events(self, count: int, timeout: float = 5.0) -> list[Event]:
+    def wait_for_events(self, count: int, timeout: float = DEFAULT_WAIT) -> list[Event]:
         """Block until the server has accepted at least ``count`` events; return them.
 
         Useful when the SDK delivers from a background thread. Raises
-        ``TimeoutError`` (saying what did arrive) after ``timeout`` seconds.
+        ``TimeoutError`` (saying what did arrive) after ``timeout`` seconds
+        (default 15: longer than the default ``batch_flush_interval`` of 5 s,
+        after which a batched event leaves).
 
         Example::
 
@@ -257,7 +263,7 @@ class MockTrodoServer:
         """
         return self._wait(lambda: self.events, count, timeout, "accepted events")
 
-    def wait_for_requests(self, count: int, timeout: float = 5.0) -> list[RecordedRequest]:
+    def wait_for_requests(self, count: int, timeout: float = DEFAULT_WAIT) -> list[RecordedRequest]:
         """Block until at least ``count`` requests were recorded (whatever their answer)."""
         return self._wait(lambda: self.requests, count, timeout, "requests")
 
