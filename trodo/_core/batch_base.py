@@ -99,13 +99,6 @@ class BatchDeliveryBase(ABC, Generic[_R]):
         """Offer ``record`` to the policy (with the lock held)."""
         return self._policy.add(record, record.size, time.monotonic())
 
-    def _queue_write(self, record: WriteRecord) -> tuple[Admission, WriteOutcome]:
-        """Queue a write (with the lock held); what the caller is told of it."""
-        admission = self._admit(record)
-        if admission.accepted:
-            return admission, (WriteStatus.QUEUED, None, None)
-        return admission, (WriteStatus.DROPPED, admission.reason, None)
-
     def _report_refusal(self, admission: Admission, item: Item | None = None) -> None:
         """Say the first refusal of an episode when it happens, and the episode's
         total when it ends (the policy counts each event and write; a refused
@@ -257,6 +250,13 @@ def unregistered_sessions(batch: Batch[Item]) -> Iterator[Session]:
     for record in batch.items:
         if isinstance(record, EventRecord) and not record.session.registered:
             yield record.session
+
+
+def write_outcome(admission: Admission) -> WriteOutcome:
+    """What the caller of a queued write is told: queued, or dropped and why."""
+    if admission.accepted:
+        return WriteStatus.QUEUED, None, None
+    return WriteStatus.DROPPED, admission.reason, None
 
 
 def batch_write(batch: Batch[Item]) -> WriteRecord | None:

@@ -191,6 +191,10 @@ class TrodoClient(ClientBase[UserContext], ClientWrites[WriteResult, UpsertResul
 
     close = shutdown
 
+    def end_of_process(self) -> None:
+        """The process is ending: :meth:`shutdown`, within ``shutdown_timeout``."""
+        self.shutdown()
+
     def __enter__(self) -> Self:
         return self
 
