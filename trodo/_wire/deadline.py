@@ -152,6 +152,12 @@ def _clamp(timeout: float | None, left: float) -> float:
     return left if timeout is None else min(timeout, left)
 
 
+def _within(timeout: float | None, error: type[Exception]) -> float | None:
+    """``timeout`` cut to the current request's time left; raises ``error`` when none is."""
+    limits = _current.get()
+    return timeout if limits is None else _clamp(timeout, limits.remaining(error))
+
+
 class _Stream(httpcore.NetworkStream):
     """A sync network stream that keeps to the current request's limits."""
 
@@ -178,9 +184,7 @@ class _Stream(httpcore.NetworkStream):
             return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        limits = _current.get()
-        if limits is not None:
-            timeout = _clamp(timeout, limits.remaining(httpcore.WriteTimeout))
+        timeout = _within(timeout, httpcore.WriteTimeout)
         self._inner.write(buffer, timeout)
 
     def close(self) -> None:
@@ -192,9 +196,7 @@ class _Stream(httpcore.NetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.NetworkStream:
-        limits = _current.get()
-        if limits is not None:
-            timeout = _clamp(timeout, limits.remaining(httpcore.ConnectTimeout))
+        timeout = _within(timeout, httpcore.ConnectTimeout)
         return _Stream(self._inner.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> typing.Any:
@@ -215,9 +217,7 @@ class _Backend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[typing.Any] | None = None,
     ) -> httpcore.NetworkStream:
-        limits = _current.get()
-        if limits is not None:
-            timeout = _clamp(timeout, limits.remaining(httpcore.ConnectTimeout))
+        timeout = _within(timeout, httpcore.ConnectTimeout)
         return _Stream(self._inner.connect_tcp(host, port, timeout, local_address, socket_options))
 
     def connect_unix_socket(
@@ -226,9 +226,7 @@ class _Backend(httpcore.NetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[typing.Any] | None = None,
     ) -> httpcore.NetworkStream:
-        limits = _current.get()
-        if limits is not None:
-            timeout = _clamp(timeout, limits.remaining(httpcore.ConnectTimeout))
+        timeout = _within(timeout, httpcore.ConnectTimeout)
         return _Stream(self._inner.connect_unix_socket(path, timeout, socket_options))
 
     def sleep(self, seconds: float) -> None:
@@ -253,9 +251,7 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         return data
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        limits = _current.get()
-        if limits is not None:
-            timeout = _clamp(timeout, limits.remaining(httpcore.WriteTimeout))
+        timeout = _within(timeout, httpcore.WriteTimeout)
         await self._inner.write(buffer, timeout)
 
     async def aclose(self) -> None:
@@ -267,9 +263,7 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        limits = _current.get()
-        if limits is not None:
-            timeout = _clamp(timeout, limits.remaining(httpcore.ConnectTimeout))
+        timeout = _within(timeout, httpcore.ConnectTimeout)
         return _AsyncStream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> typing.Any:
@@ -290,9 +284,7 @@ class _AsyncBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[typing.Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        limits = _current.get()
-        if limits is not None:
-            timeout = _clamp(timeout, limits.remaining(httpcore.ConnectTimeout))
+        timeout = _within(timeout, httpcore.ConnectTimeout)
         stream = await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
         return _AsyncStream(stream)
 
@@ -302,9 +294,7 @@ class _AsyncBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[typing.Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        limits = _current.get()
-        if limits is not None:
-            timeout = _clamp(timeout, limits.remaining(httpcore.ConnectTimeout))
+        timeout = _within(timeout, httpcore.ConnectTimeout)
         return _AsyncStream(await self._inner.connect_unix_socket(path, timeout, socket_options))
 
     async def sleep(self, seconds: float) -> None:
