@@ -95,6 +95,21 @@ def test_each_layer_imports_only_the_layers_below_it(layer: str, forbidden: set[
     assert wrong == set()
 
 
+def test_the_integrations_use_only_the_public_api_and_the_request_binding() -> None:
+    # The outer ring: `trodo`, the binding it shares with trodo.current_user()
+    # (`trodo._current`), and each other; never the layers inside.
+    allowed = {"trodo", "trodo._current"}
+    wrong = {
+        (module, target)
+        for module, targets in GRAPH.items()
+        if _layer(module) == "integrations"
+        for target in targets
+        if target not in allowed and _layer(target) != "integrations"
+    }
+    assert {m for m in GRAPH if _layer(m) == "integrations"} >= {"trodo.integrations.asgi"}
+    assert wrong == set()
+
+
 def _imported_names(path: Path) -> set[str]:
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
+
+from trodo._core.validation import require_str
 
 if TYPE_CHECKING:
     # Types only: `import trodo` never imports the async twin.
     from trodo._async.context import AsyncUserContext  # noqa: TID251
     from trodo._core.client_base import ClientBase
     from trodo._sync.context import UserContext
+
+    Client: TypeAlias = ClientBase[Any]
+    """Either client, TrodoClient or AsyncTrodoClient (for the integrations' types)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +43,14 @@ _binding: ContextVar[Binding | None] = ContextVar("trodo_current_user", default=
 def bind(client: ClientBase[Any], distinct_id: str | None, session_id: str | None) -> Token[Any]:
     """Bind the request's user; give the token back to :func:`unbind` when it ends."""
     return _binding.set(Binding(client, distinct_id, session_id if distinct_id else None))
+
+
+def check_ids(distinct_id: str | None, session_id: str | None) -> None:
+    """Ids an app binds itself are checked as everywhere: a non-str or empty one raises."""
+    if distinct_id is not None:
+        require_str(distinct_id, "distinct_id")
+    if session_id is not None:
+        require_str(session_id, "session_id")
 
 
 def unbind(token: Token[Any]) -> None:

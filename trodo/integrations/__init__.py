@@ -35,10 +35,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING
 
 from trodo import _current
-from trodo._core.client_base import ClientBase
+
+if TYPE_CHECKING:
+    from trodo._current import Client
 
 __all__ = ["bind_user"]
 
@@ -48,7 +50,7 @@ def bind_user(
     distinct_id: str | None,
     session_id: str | None = None,
     *,
-    client: ClientBase[Any] | None = None,
+    client: Client | None = None,
 ) -> Iterator[None]:
     """Make ``distinct_id`` (on the browser's ``session_id``) the current user for the block.
 
@@ -58,12 +60,7 @@ def bind_user(
     under the client's ``auto_events_distinct_id``. Ids are checked as
     everywhere: a non-str or empty id raises here.
     """
-    from trodo._core.validation import require_str
-
-    if distinct_id is not None:
-        require_str(distinct_id, "distinct_id")
-    if session_id is not None:
-        require_str(session_id, "session_id")
+    _current.check_ids(distinct_id, session_id)
     if client is None:
         import trodo
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import threading
 
 import trodo
-from trodo._core.config import ClientOptions
-from trodo._sync.client import TrodoClient
+from trodo import ClientOptions, TrodoClient
 
 _lock = threading.Lock()
 

@@ -10,12 +10,13 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, TypedDict
+from typing import TYPE_CHECKING, Any, Final, TypedDict
 
-from trodo._core.client_base import ClientBase
-from trodo._core.config import ClientOptions
+from trodo import ClientOptions, TrodoClient
 from trodo._current import Binding
-from trodo._sync.client import TrodoClient
+
+if TYPE_CHECKING:
+    from trodo._current import Client
 
 logger = logging.getLogger("trodo.integrations")
 
@@ -185,7 +186,7 @@ def request_properties(
 
 
 def report_error(
-    client: ClientBase[Any], bound: Binding | None, error: BaseException, properties: dict[str, Any]
+    client: Client, bound: Binding | None, error: BaseException, properties: dict[str, Any]
 ) -> None:
     """Send ``error`` on the bound user (the auto-events user when anonymous); never raises.
 
@@ -209,7 +210,7 @@ def report_error(
 
 
 async def report_error_async(
-    client: ClientBase[Any], bound: Binding | None, error: BaseException, properties: dict[str, Any]
+    client: Client, bound: Binding | None, error: BaseException, properties: dict[str, Any]
 ) -> None:
     """:func:`report_error` from a coroutine: never blocks the event loop.
 
@@ -239,7 +240,7 @@ async def report_error_async(
 
 
 def track_event(
-    client: ClientBase[Any], bound: Binding | None, event_name: str, properties: dict[str, Any]
+    client: Client, bound: Binding | None, event_name: str, properties: dict[str, Any]
 ) -> None:
     """A custom event on the bound user (the auto-events user when anonymous), from sync code."""
     user = client.for_user(*_user_ids(client, bound))
@@ -249,13 +250,13 @@ def track_event(
         user.track_nowait(event_name, properties)
 
 
-def sends_on_caller(client: ClientBase[Any]) -> bool:
+def sends_on_caller(client: Client) -> bool:
     """True when a sync client's calls do network I/O on the calling thread."""
     config = client.config
     return not config.batch_enabled and not config.disabled
 
 
-def _user_ids(client: ClientBase[Any], bound: Binding | None) -> tuple[str, str | None]:
+def _user_ids(client: Client, bound: Binding | None) -> tuple[str, str | None]:
     if bound is not None and bound.distinct_id is not None:
         return bound.distinct_id, bound.session_id
     return client.config.auto_events_distinct_id, None

@@ -46,11 +46,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
-from trodo import _current
-from trodo._core.client_base import ClientBase
-from trodo._sync.client import TrodoClient
+from trodo import TrodoClient, _current
 from trodo.integrations._request import (
     WebOptions,
     is_control_flow,
@@ -60,6 +58,9 @@ from trodo.integrations._request import (
     request_properties,
     split_options,
 )
+
+if TYPE_CHECKING:
+    from trodo._current import Client
 
 __all__ = ["TrodoMiddleware"]
 
@@ -83,7 +84,7 @@ class TrodoMiddleware:
         self,
         app: ASGIApp,
         *,
-        client: ClientBase[Any] | None = None,
+        client: Client | None = None,
         **options: Unpack[WebOptions],
     ) -> None:
         self.app = app
@@ -108,7 +109,7 @@ class TrodoMiddleware:
 
     # -- the client --------------------------------------------------------------------------
 
-    async def client(self) -> ClientBase[Any]:
+    async def client(self) -> Client:
         """The client, made on the running loop at first need when the middleware owns it."""
         client = self._client
         if client is None:

@@ -34,7 +34,7 @@ Where the Celery app is defined (imported by the web processes and the workers):
 from __future__ import annotations
 
 import threading
-from typing import Any, Final, Unpack
+from typing import TYPE_CHECKING, Any, Final, Unpack
 
 try:
     import celery  # noqa: F401
@@ -45,11 +45,12 @@ except ImportError as error:
 
 from celery import Celery, Task, signals
 
-from trodo import _current
-from trodo._core.client_base import ClientBase
-from trodo._core.config import ClientOptions
+from trodo import ClientOptions, _current
 from trodo.integrations._clients import default_client
 from trodo.integrations._request import clean_id, logger, report_error
+
+if TYPE_CHECKING:
+    from trodo._current import Client
 
 __all__ = ["DISTINCT_ID_HEADER", "SESSION_ID_HEADER", "setup"]
 
@@ -61,16 +62,14 @@ _TOKEN: Final = "_trodo_token"
 class _Worker:
     """The integration's state in one process: its options and, in a worker, its client."""
 
-    def __init__(
-        self, client: ClientBase[Any] | None, options: ClientOptions, capture_errors: bool
-    ) -> None:
+    def __init__(self, client: Client | None, options: ClientOptions, capture_errors: bool) -> None:
         self._given = client
         self._options = options
         self.capture_errors = capture_errors
-        self._client: ClientBase[Any] | None = None
+        self._client: Client | None = None
         self._lock = threading.Lock()
 
-    def client(self) -> ClientBase[Any]:
+    def client(self) -> Client:
         client = self._client
         if client is None:
             with self._lock:
@@ -101,7 +100,7 @@ def _current_worker() -> _Worker | None:
 def setup(
     celery_app: Celery,
     *,
-    client: ClientBase[Any] | None = None,
+    client: Client | None = None,
     capture_errors: bool = True,
     **options: Unpack[ClientOptions],
 ) -> None:

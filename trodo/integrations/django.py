@@ -48,8 +48,7 @@ from django.conf import settings as django_settings
 from django.core.signals import got_request_exception
 from django.utils.module_loading import import_string
 
-from trodo import _current
-from trodo._sync.client import TrodoClient
+from trodo import TrodoClient, _current
 from trodo.integrations._clients import default_client
 from trodo.integrations._request import (
     RequestSettings,

@@ -36,7 +36,6 @@ except ImportError as error:
 from flask import got_request_exception
 
 from trodo import _current
-from trodo._core.client_base import ClientBase
 from trodo.integrations._clients import default_client
 from trodo.integrations._request import (
     RequestSettings,
@@ -49,7 +48,8 @@ from trodo.integrations._request import (
 )
 
 if TYPE_CHECKING:
-    from trodo._sync.client import TrodoClient
+    from trodo import TrodoClient
+    from trodo._current import Client
 
 __all__ = ["init_app"]
 
@@ -59,7 +59,7 @@ _EXTENSION = "trodo"
 class _FlaskTrodo:
     """What init_app keeps on ``app.extensions["trodo"]``."""
 
-    def __init__(self, settings: RequestSettings, client: ClientBase[Any]) -> None:
+    def __init__(self, settings: RequestSettings, client: Client) -> None:
         self.settings = settings
         self.client = client
 

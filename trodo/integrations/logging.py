@@ -32,12 +32,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trodo import _current
-from trodo._core.client_base import ClientBase
 from trodo.integrations._clients import existing_default
 from trodo.integrations._request import report_error, track_event
+
+if TYPE_CHECKING:
+    from trodo._current import Client
 
 __all__ = ["TrodoHandler"]
 
@@ -49,7 +51,7 @@ class TrodoHandler(logging.Handler):
         self,
         level: int | str = logging.ERROR,
         *,
-        client: ClientBase[Any] | None = None,
+        client: Client | None = None,
         send_records: bool = False,
         event_name: str = "log_record",
     ) -> None:
@@ -91,7 +93,7 @@ class TrodoHandler(logging.Handler):
             properties["message"] = record.getMessage()
             track_event(client, bound, self.event_name, properties)
 
-    def _client_for(self, bound: _current.Binding | None) -> ClientBase[Any] | None:
+    def _client_for(self, bound: _current.Binding | None) -> Client | None:
         if bound is not None:
             return bound.client
         if self.client is not None:

@@ -32,13 +32,14 @@ import asyncio
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
-from trodo import _current
-from trodo._core.client_base import ClientBase
-from trodo._sync.client import TrodoClient
+from trodo import TrodoClient, _current
 from trodo.integrations._clients import existing_default
 from trodo.integrations._request import logger, report_error, report_error_async
+
+if TYPE_CHECKING:
+    from trodo._current import Client
 
 __all__ = ["flush_after"]
 
@@ -56,7 +57,7 @@ def flush_after(handler: Callable[P, R], /) -> Callable[P, R]: ...
 def flush_after(
     *,
     timeout: float = DEFAULT_TIMEOUT,
-    client: ClientBase[Any] | None = None,
+    client: Client | None = None,
     capture_errors: bool = True,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
 
@@ -66,7 +67,7 @@ def flush_after(
     /,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-    client: ClientBase[Any] | None = None,
+    client: Client | None = None,
     capture_errors: bool = True,
 ) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
     """Deliver what the invocation queued before the handler returns (bounded by ``timeout``)."""
@@ -84,7 +85,7 @@ def flush_after(
     return decorate if handler is None else decorate(handler)
 
 
-def _client(given: ClientBase[Any] | None) -> ClientBase[Any] | None:
+def _client(given: Client | None) -> Client | None:
     if given is not None:
         return given
     return existing_default()
@@ -94,7 +95,7 @@ def _wrap_sync(
     function: Callable[P, R],
     name: str,
     timeout: float,
-    given: ClientBase[Any] | None,
+    given: Client | None,
     capture_errors: bool,
 ) -> Callable[P, R]:
     @functools.wraps(function)
@@ -120,7 +121,7 @@ def _wrap_async(
     function: Callable[P, Any],
     name: str,
     timeout: float,
-    given: ClientBase[Any] | None,
+    given: Client | None,
     capture_errors: bool,
 ) -> Callable[P, Any]:
     @functools.wraps(function)
