@@ -132,98 +132,66 @@ def _applied(value: object) -> dict[str, list[str]]:
     }
 
 
-# Each body: siteId and userId (the distinct id at the call), then the write's
-# arguments in the order of its ``params`` (``a``), under the models' names.
+def _fields(model: Callable[..., Any], *names: str, group: bool = False) -> Body:
+    """A body: siteId and userId (the distinct id at the call), for a group write its
+    key and id, then the write's other arguments (in the order of its ``params``)
+    under the models' ``names``; a ``properties`` bag as the model's ProfileProperties."""
+    lead = 2 if group else 0
+
+    def body(site: str, record: w.WriteRecord) -> Any:
+        named = dict(zip(names, record.args[lead:], strict=True))
+        if "properties" in named:
+            named["properties"] = _bag(named["properties"])
+        return model(site, record.distinct_id, *record.args[:lead], **named)
+
+    return body
+
+
+def _group(model: Callable[..., Any], *names: str) -> Body:
+    return _fields(model, *names, group=True)
+
+
 WRITE_ENDPOINTS: dict[w.Write, WriteEndpoint] = {
-    w.PEOPLE_SET: WriteEndpoint(
-        people_set,
-        lambda s, r: PeoplePropertiesRequest(s, r.distinct_id, properties=_bag(r.args[0])),
-    ),
+    w.PEOPLE_SET: WriteEndpoint(people_set, _fields(PeoplePropertiesRequest, "properties")),
     w.PEOPLE_SET_ONCE: WriteEndpoint(
-        people_set_once,
-        lambda s, r: PeoplePropertiesRequest(s, r.distinct_id, properties=_bag(r.args[0])),
+        people_set_once, _fields(PeoplePropertiesRequest, "properties")
     ),
-    w.PEOPLE_UNSET: WriteEndpoint(
-        people_unset, lambda s, r: PeopleUnsetRequest(s, r.distinct_id, keys=r.args[0])
-    ),
+    w.PEOPLE_UNSET: WriteEndpoint(people_unset, _fields(PeopleUnsetRequest, "keys")),
     w.PEOPLE_INCREMENT: WriteEndpoint(
-        people_increment,
-        lambda s, r: PeopleIncrementRequest(s, r.distinct_id, key=r.args[0], amount=r.args[1]),
+        people_increment, _fields(PeopleIncrementRequest, "key", "amount")
     ),
-    **{
-        write: WriteEndpoint(
-            generated,
-            lambda s, r: PeopleListRequest(s, r.distinct_id, key=r.args[0], values=r.args[1]),
-        )
-        for write, generated in (
-            (w.PEOPLE_APPEND, people_append),
-            (w.PEOPLE_UNION, people_union),
-            (w.PEOPLE_REMOVE, people_remove),
-        )
-    },
+    w.PEOPLE_APPEND: WriteEndpoint(people_append, _fields(PeopleListRequest, "key", "values")),
+    w.PEOPLE_UNION: WriteEndpoint(people_union, _fields(PeopleListRequest, "key", "values")),
+    w.PEOPLE_REMOVE: WriteEndpoint(people_remove, _fields(PeopleListRequest, "key", "values")),
     w.PEOPLE_TRACK_CHARGE: WriteEndpoint(
-        people_track_charge,
-        lambda s, r: PeopleTrackChargeRequest(
-            s, r.distinct_id, amount=r.args[0], properties=_bag(r.args[1])
-        ),
+        people_track_charge, _fields(PeopleTrackChargeRequest, "amount", "properties")
     ),
-    w.PEOPLE_CLEAR_CHARGES: WriteEndpoint(
-        people_clear_charges, lambda s, r: PeopleRequest(s, r.distinct_id)
-    ),
-    w.PEOPLE_DELETE_USER: WriteEndpoint(
-        people_delete_user, lambda s, r: PeopleRequest(s, r.distinct_id)
-    ),
-    w.SET_GROUP: WriteEndpoint(set_group, lambda s, r: SetGroupRequest(s, r.distinct_id, *r.args)),
-    w.ADD_GROUP: WriteEndpoint(
-        add_group, lambda s, r: GroupMembershipRequest(s, r.distinct_id, *r.args)
-    ),
-    w.REMOVE_GROUP: WriteEndpoint(
-        remove_group, lambda s, r: GroupMembershipRequest(s, r.distinct_id, *r.args)
-    ),
+    w.PEOPLE_CLEAR_CHARGES: WriteEndpoint(people_clear_charges, _fields(PeopleRequest)),
+    w.PEOPLE_DELETE_USER: WriteEndpoint(people_delete_user, _fields(PeopleRequest)),
+    w.SET_GROUP: WriteEndpoint(set_group, _group(SetGroupRequest)),
+    w.ADD_GROUP: WriteEndpoint(add_group, _group(GroupMembershipRequest)),
+    w.REMOVE_GROUP: WriteEndpoint(remove_group, _group(GroupMembershipRequest)),
     w.GROUP_SET: WriteEndpoint(
-        group_profile_set,
-        lambda s, r: GroupProfilePropertiesRequest(
-            s, r.distinct_id, r.args[0], r.args[1], properties=_bag(r.args[2])
-        ),
+        group_profile_set, _group(GroupProfilePropertiesRequest, "properties")
     ),
     w.GROUP_SET_ONCE: WriteEndpoint(
-        group_profile_set_once,
-        lambda s, r: GroupProfilePropertiesRequest(
-            s, r.distinct_id, r.args[0], r.args[1], properties=_bag(r.args[2])
-        ),
+        group_profile_set_once, _group(GroupProfilePropertiesRequest, "properties")
     ),
     w.GROUP_UNION: WriteEndpoint(
-        group_profile_union,
-        lambda s, r: GroupProfileUnionRequest(
-            s, r.distinct_id, r.args[0], r.args[1], list_name=r.args[2], values=r.args[3]
-        ),
+        group_profile_union, _group(GroupProfileUnionRequest, "list_name", "values")
     ),
     w.GROUP_REMOVE: WriteEndpoint(
-        group_profile_remove,
-        lambda s, r: GroupProfileRemoveRequest(
-            s, r.distinct_id, r.args[0], r.args[1], list_name=r.args[2], value=r.args[3]
-        ),
+        group_profile_remove, _group(GroupProfileRemoveRequest, "list_name", "value")
     ),
     w.GROUP_UNSET: WriteEndpoint(
-        group_profile_unset,
-        lambda s, r: GroupProfileUnsetRequest(
-            s, r.distinct_id, r.args[0], r.args[1], property_=r.args[2]
-        ),
+        group_profile_unset, _group(GroupProfileUnsetRequest, "property_")
     ),
     w.GROUP_INCREMENT: WriteEndpoint(
-        group_profile_increment,
-        lambda s, r: GroupProfileIncrementRequest(
-            s, r.distinct_id, r.args[0], r.args[1], property_=r.args[2], value=r.args[3]
-        ),
+        group_profile_increment, _group(GroupProfileIncrementRequest, "property_", "value")
     ),
     w.GROUP_APPEND: WriteEndpoint(
-        group_profile_append,
-        lambda s, r: GroupProfileAppendRequest(
-            s, r.distinct_id, r.args[0], r.args[1], property_=r.args[2], value=r.args[3]
-        ),
+        group_profile_append, _group(GroupProfileAppendRequest, "property_", "value")
     ),
-    w.GROUP_DELETE: WriteEndpoint(
-        group_profile_delete, lambda s, r: GroupProfileRequest(s, r.distinct_id, *r.args)
-    ),
+    w.GROUP_DELETE: WriteEndpoint(group_profile_delete, _group(GroupProfileRequest)),
     w.UPSERT_USER: WriteEndpoint(upsert_user, _upsert, read_upsert),
 }
