@@ -198,45 +198,27 @@ SET_GROUP = Write(
 ADD_GROUP = Write("groups.add_group", ("group_key", "group_id"), check_group)
 REMOVE_GROUP = Write("groups.remove_group", ("group_key", "group_id"), check_group)
 
-# A group profile's writes: the group (checked by get_group) comes first.
-_G = ("group_key", "group_id")
-GROUP_SET = Write(
-    "groups.profile.set", (*_G, "properties"), lambda k, g, p: (k, g, bag(p, "properties"))
-)
-GROUP_SET_ONCE = Write(
-    "groups.profile.set_once", (*_G, "properties"), lambda k, g, p: (k, g, bag(p, "properties"))
-)
-GROUP_UNION = Write(
-    "groups.profile.union",
-    (*_G, "list_name", "values"),
-    lambda k, g, name, values: (
-        k,
-        g,
-        require_text(name, "list_name"),
-        values_list(values, "values"),
-    ),
-)
-GROUP_REMOVE = Write(
-    "groups.profile.remove",
-    (*_G, "list_name", "value"),
-    lambda k, g, name, value: (k, g, require_text(name, "list_name"), json_value(value, "value")),
-)
-GROUP_UNSET = Write(
-    "groups.profile.unset",
-    (*_G, "property"),
-    lambda k, g, prop: (k, g, require_text(prop, "property")),
-)
-GROUP_INCREMENT = Write(
-    "groups.profile.increment",
-    (*_G, "property", "value"),
-    lambda k, g, prop, value: (k, g, require_text(prop, "property"), number(value, "value")),
-)
-GROUP_APPEND = Write(
-    "groups.profile.append",
-    (*_G, "property", "value"),
-    lambda k, g, prop, value: (k, g, require_text(prop, "property"), json_value(value, "value")),
-)
-GROUP_DELETE = Write("groups.profile.delete", _G, lambda k, g: (k, g))
+
+def _group_write(verb: str, *checks: tuple[str, Callable[[Any, str], Any]]) -> Write:
+    """A group profile's write: the group (checked by get_group) comes first, then
+    its arguments, each checked under its name."""
+
+    def check(group_key: str, group_id: str, *args: object) -> tuple[Any, ...]:
+        checked = (fn(arg, name) for (name, fn), arg in zip(checks, args, strict=True))
+        return (group_key, group_id, *checked)
+
+    params = ("group_key", "group_id", *(name for name, _ in checks))
+    return Write(f"groups.profile.{verb}", params, check)
+
+
+GROUP_SET = _group_write("set", ("properties", bag))
+GROUP_SET_ONCE = _group_write("set_once", ("properties", bag))
+GROUP_UNION = _group_write("union", ("list_name", require_text), ("values", values_list))
+GROUP_REMOVE = _group_write("remove", ("list_name", require_text), ("value", json_value))
+GROUP_UNSET = _group_write("unset", ("property", require_text))
+GROUP_INCREMENT = _group_write("increment", ("property", require_text), ("value", number))
+GROUP_APPEND = _group_write("append", ("property", require_text), ("value", json_value))
+GROUP_DELETE = _group_write("delete")
 
 UPSERT_USER = Write(
     "users.upsert",
