@@ -63,15 +63,13 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
     def _offer(self, record: Item) -> Admission:
         """Queue ``record``, then start or wake the sender if it should look (no
         lock held then), and report a refusal."""
-        start, wake = False, None
+        claim = None
         with self._lock:
             admission = self._admit(record)
             if admission.wake:
-                start, wake = self._claim_start(), self._wake
-        if start:
-            self._start_thread()
-        elif wake is not None:
-            wake.set()
+                claim = self._claim_start(), self._wake
+        if claim is not None:
+            self._start_or_wake(*claim)
         if not admission.accepted or admission.report:
             self._report_refusal(admission, record)
         return admission
@@ -134,7 +132,12 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
     def _wake_sender(self) -> None:
         """Start the sender if none runs yet, else wake it."""
         with self._lock:
-            start, wake = self._claim_start(), self._wake
+            claim = self._claim_start(), self._wake
+        self._start_or_wake(*claim)
+
+    def _start_or_wake(self, start: bool, wake: threading.Event | None) -> None:
+        """With no lock held: start the sender (``start``, claimed under the lock),
+        else wake the one that runs."""
         if start:
             self._start_thread()
         elif wake is not None:
