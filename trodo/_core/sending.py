@@ -29,6 +29,7 @@ from trodo._core.write_results import WriteOutcome, WriteStatus
 from trodo._core.writes import WriteRecord
 
 _T = TypeVar("_T")
+_Record = TypeVar("_Record")
 
 
 class Retrier:
@@ -114,43 +115,54 @@ class RequestReport:
         return True
 
 
-class EventReport:
-    """One event sent on its own: failures are reported with the event."""
+class _RecordReport(ABC, Generic[_Record]):
+    """One record (an event, a write) sent on its own: failures are reported with it."""
 
-    def __init__(self, reporter: Reporter, record: EventRecord) -> None:
+    _after_shutdown: str  # the detail of a send refused after shutdown
+
+    def __init__(self, reporter: Reporter, record: _Record) -> None:
         self._reporter = reporter
         self._record = record
 
     def refused(self) -> Answer:
-        detail = "tracked after shutdown()"
-        self._reporter.events_failed(DropReason.SHUTDOWN, detail, [self._record])
+        detail = self._after_shutdown
+        self._lost(DropReason.SHUTDOWN, detail)
         return Answer(Outcome.REJECTED, detail=detail)
 
     def failed(self, answer: Answer) -> bool:
         if answer.outcome is Outcome.OK:
-            self._reporter.accepted()
+            self._accepted()
             return False
-        self._reporter.events_failed(DROP_REASONS[answer.outcome], answer.detail, [self._record])
+        self._lost(DROP_REASONS[answer.outcome], answer.detail)
         return True
 
+    @abstractmethod
+    def _lost(self, reason: DropReason, detail: str) -> None:
+        """Report the record given up."""
 
-class WriteReport:
-    """A profile write sent on its own: failures are reported with the write."""
+    def _accepted(self) -> None:
+        """Trodo accepted it."""
 
-    def __init__(self, reporter: Reporter, record: WriteRecord) -> None:
-        self._reporter = reporter
-        self._record = record
 
-    def refused(self) -> Answer:
-        detail = "written after shutdown()"
-        self._reporter.writes_failed(DropReason.SHUTDOWN, detail, [self._record])
-        return Answer(Outcome.REJECTED, detail=detail)
+class EventReport(_RecordReport[EventRecord]):
+    """One event sent on its own; an accepted one ends an unauthorized episode."""
 
-    def failed(self, answer: Answer) -> bool:
-        if answer.outcome is Outcome.OK:
-            return False
-        self._reporter.writes_failed(DROP_REASONS[answer.outcome], answer.detail, [self._record])
-        return True
+    _after_shutdown = "tracked after shutdown()"
+
+    def _lost(self, reason: DropReason, detail: str) -> None:
+        self._reporter.events_failed(reason, detail, [self._record])
+
+    def _accepted(self) -> None:
+        self._reporter.accepted()
+
+
+class WriteReport(_RecordReport[WriteRecord]):
+    """A profile write sent on its own."""
+
+    _after_shutdown = "written after shutdown()"
+
+    def _lost(self, reason: DropReason, detail: str) -> None:
+        self._reporter.writes_failed(reason, detail, [self._record])
 
 
 class SenderBase(ABC, Generic[_S]):
