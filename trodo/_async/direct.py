@@ -1,5 +1,5 @@
-"""Sending on the event loop: events when batching is off, and the requests
-that need their answer (registration, identify, reset, wallet).
+"""Sending on the event loop: events and profile writes when batching is off, and
+the requests that need their answer (registration, identify, reset, wallet address).
 
 The asyncio twin of ``trodo._sync.direct``: the retry decision, refusal and failure
 reporting and the counters are the sync ones; only the waiting is awaited

@@ -1,4 +1,5 @@
-"""Client options: defaults, environment fallbacks and their checks, in one place."""
+"""Client options, in one place: `Config` (every option's name, type, default and
+check), `ClientOptions` (the typed ``**options``), `resolve` (environment fallbacks)."""
 
 from __future__ import annotations
 

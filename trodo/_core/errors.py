@@ -1,4 +1,5 @@
-"""What the SDK reports when it could not deliver something."""
+"""What the SDK tells the app: `DeliveryError` (to ``on_error``) with the `LostEvent`
+and `LostWrite` it gave up, `Stats` (``client.stats()``), and `TrodoWarning`."""
 
 from __future__ import annotations
 

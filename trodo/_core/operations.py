@@ -1,6 +1,6 @@
 """The operations a user context offers that need their answer: what each means.
 
-One entry a operation: its name (``DeliveryError.operation``), the call-site
+One entry an operation: its name (``DeliveryError.operation``), the call-site
 check of the user's arguments, whether the user's session is registered
 first or forgotten, and what the caller gets back. How each one is encoded
 on the wire (the generated endpoint, the body, reading the answer) is its

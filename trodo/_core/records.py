@@ -1,4 +1,5 @@
-"""What the facade hands to delivery: one accepted event, already validated."""
+"""`EventRecord`: one accepted event, already validated, as a context hands it to
+delivery; and `error_properties`, the properties of a ``capture_error`` event."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Sending on the caller's thread: events when batching is off, and the calls
-that need their answer (registration, identify, reset, wallet address).
+"""Sending on the caller's thread: events and profile writes when batching is off,
+and the calls that need their answer (registration, identify, reset, wallet address).
 
 The flows are the shared ones (``trodo._core.sending``); this module only
 runs their steps, waiting between retries with ``time.sleep``.

@@ -1,6 +1,5 @@
-"""Serverless functions (AWS Lambda, Google Cloud Functions, Azure Functions).
-
-Deliver before returning.
+"""Serverless functions (AWS Lambda, Google Cloud Functions, Azure Functions):
+``flush_after`` delivers what a handler queued before it returns.
 
 A function's process may be frozen or ended as soon as the handler returns,
 so what it queued must leave first::
