@@ -110,6 +110,18 @@ def test_the_integrations_use_only_the_public_api_and_the_request_binding() -> N
     assert wrong == set()
 
 
+def test_the_mock_server_uses_only_the_public_api() -> None:
+    wrong = {
+        (module, target)
+        for module, targets in GRAPH.items()
+        if _layer(module) == "testing" or module == "trodo.testing"
+        for target in targets
+        if target != "trodo" and not target.startswith("trodo.testing")
+    }
+    assert "trodo.testing._server" in GRAPH
+    assert wrong == set()
+
+
 def _imported_names(path: Path) -> set[str]:
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
