@@ -214,3 +214,39 @@ def test_the_sync_and_async_twins_have_files_of_the_same_names() -> None:
 
     assert names("_async") - names("_sync") == {"loop"}
     assert names("_sync") - names("_async") == set()
+
+
+def _readme_layout() -> dict[str, set[str]]:
+    """The README's Layout diagram: the file names it lists under trodo/ and under
+    each of its packages ("" for trodo/ itself)."""
+    readme = (ROOT.parent / "README.md").read_text()
+    block = readme.split("### Layout", 1)[1].split("```", 2)[1]
+    listed: dict[str, set[str]] = {}
+    package = None
+    for line in block.splitlines():
+        indent = len(line) - len(line.lstrip(" "))
+        entry = line.strip().split("  ", 1)[0]
+        if indent == 0:
+            package = "" if entry == "trodo/" else None
+        elif package is not None and indent == 2 and entry.endswith("/"):
+            package = entry.rstrip("/")
+            listed.setdefault(package, set())
+        elif package is not None and indent == 2:
+            listed.setdefault("", set()).update(entry.split(", "))
+        elif package is not None and indent == 4:
+            listed.setdefault(package, set()).update(entry.split(", "))
+    return listed
+
+
+def test_the_readme_layout_shows_every_module_where_it_lives() -> None:
+    listed = _readme_layout()
+    # "_async/: the same files, plus loop.py"
+    listed["_async"] |= listed["_sync"]
+    actual: dict[str, set[str]] = {}
+    for path in ROOT.rglob("*.py"):
+        parts = path.relative_to(ROOT).parts
+        if len(parts) > 2 or (len(parts) == 2 and parts[1] == "__init__.py"):
+            continue  # a package's __init__ is the package's own line
+        actual.setdefault(parts[0] if len(parts) == 2 else "", set()).add(parts[-1])
+    shown = {package: {n for n in names if n.endswith(".py")} for package, names in listed.items()}
+    assert shown == actual
