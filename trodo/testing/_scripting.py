@@ -132,6 +132,8 @@ class FaultScripting:
     # Applied on the server's threads -------------------------------------------------------
 
     def _decide(self, request: Request) -> Outcome:
+        """What the server does with ``request``: the spec's 4xx, the outage, the next
+        scripted fault for its path, or the usual answer (`_answer`)."""
         problem = self._checker.check(request)
         if problem is not None:
             answer = Answer(problem.status, {"error": problem.message})
