@@ -148,7 +148,16 @@ def call_deadline(deadline: float) -> Iterator[None]:
         _current.reset(token)
 
 
-def _clamp(timeout: float | None, left: float) -> float:
+def _within(timeout: float | None, error: type[Exception]) -> float | None:
+    """``timeout`` cut to what the current request has left (as it is outside one);
+    raises ``error`` when nothing is left."""
+    limits = _current.get()
+    if limits is None:
+        return timeout
+    return _cut(timeout, limits.remaining(error))
+
+
+def _cut(timeout: float | None, left: float) -> float:
     return left if timeout is None else min(timeout, left)
 
 
@@ -178,9 +187,7 @@ class _Stream(httpcore.NetworkStream):
             return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        limits = _current.get()
-        if limits is not None:
-            timeout = _clamp(timeout, limits.remaining(httpcore.WriteTimeout))
+        timeout = _within(timeout, httpcore.WriteTimeout)
         self._inner.write(buffer, timeout)
 
     def close(self) -> None:
@@ -192,9 +199,7 @@ class _Stream(httpcore.NetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.NetworkStream:
-        limits = _current.get()
-        if limits is not None:
-            timeout = _clamp(timeout, limits.remaining(httpcore.ConnectTimeout))
+        timeout = _within(timeout, httpcore.ConnectTimeout)
         return _Stream(self._inner.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> typing.Any:
@@ -215,9 +220,7 @@ class _Backend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[typing.Any] | None = None,
     ) -> httpcore.NetworkStream:
-        limits = _current.get()
-        if limits is not None:
-            timeout = _clamp(timeout, limits.remaining(httpcore.ConnectTimeout))
+        timeout = _within(timeout, httpcore.ConnectTimeout)
         return _Stream(self._inner.connect_tcp(host, port, timeout, local_address, socket_options))
 
     def connect_unix_socket(
@@ -226,9 +229,7 @@ class _Backend(httpcore.NetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[typing.Any] | None = None,
     ) -> httpcore.NetworkStream:
-        limits = _current.get()
-        if limits is not None:
-            timeout = _clamp(timeout, limits.remaining(httpcore.ConnectTimeout))
+        timeout = _within(timeout, httpcore.ConnectTimeout)
         return _Stream(self._inner.connect_unix_socket(path, timeout, socket_options))
 
     def sleep(self, seconds: float) -> None:
@@ -246,16 +247,13 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         limits = _current.get()
         if limits is None:
             return await self._inner.read(max_bytes, timeout)
-        timeout = _clamp(timeout, limits.remaining(httpcore.ReadTimeout))
-        want = limits.want(max_bytes)
-        data = await self._inner.read(want, timeout)
+        left = limits.remaining(httpcore.ReadTimeout)
+        data = await self._inner.read(limits.want(max_bytes), _cut(timeout, left))
         limits.count(data)
         return data
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        limits = _current.get()
-        if limits is not None:
-            timeout = _clamp(timeout, limits.remaining(httpcore.WriteTimeout))
+        timeout = _within(timeout, httpcore.WriteTimeout)
         await self._inner.write(buffer, timeout)
 
     async def aclose(self) -> None:
@@ -267,9 +265,7 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        limits = _current.get()
-        if limits is not None:
-            timeout = _clamp(timeout, limits.remaining(httpcore.ConnectTimeout))
+        timeout = _within(timeout, httpcore.ConnectTimeout)
         return _AsyncStream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> typing.Any:
@@ -290,9 +286,7 @@ class _AsyncBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[typing.Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        limits = _current.get()
-        if limits is not None:
-            timeout = _clamp(timeout, limits.remaining(httpcore.ConnectTimeout))
+        timeout = _within(timeout, httpcore.ConnectTimeout)
         stream = await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
         return _AsyncStream(stream)
 
@@ -302,9 +296,7 @@ class _AsyncBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[typing.Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        limits = _current.get()
-        if limits is not None:
-            timeout = _clamp(timeout, limits.remaining(httpcore.ConnectTimeout))
+        timeout = _within(timeout, httpcore.ConnectTimeout)
         return _AsyncStream(await self._inner.connect_unix_socket(path, timeout, socket_options))
 
     async def sleep(self, seconds: float) -> None:
