@@ -19,7 +19,7 @@ import pytest
 import trodo
 from trodo.testing import MockTrodoServer
 
-from .delivery_support import EVENTS, ErrorLog, names
+from .delivery_support import EVENTS, ErrorLog, names, trodo_warnings
 from .relay_support import OPENSSL, forwarding_proxy, self_signed, tls_front
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
@@ -190,12 +190,16 @@ def test_a_configuration_fault_is_reported_once_and_retried_as_unreachable(
 ) -> None:
     monkeypatch.setenv(variable, value)
     errors = ErrorLog()
-    client = trodo_server.client(
-        batch_enabled=batch_enabled, timeout=0.5, retries=1, retry_budget=0.5, on_error=errors
-    )
-    for i in range(3):
-        client.track("user_42", f"e{i}")
-    assert client.flush(timeout=30) is False
+    with trodo_warnings() as said:
+        client = trodo_server.client(
+            batch_enabled=batch_enabled, timeout=0.5, retries=1, retry_budget=0.5, on_error=errors
+        )
+        for i in range(3):
+            client.track("user_42", f"e{i}")
+        assert client.flush(timeout=30) is False
+    [warning] = said
+    assert "configuration is broken" in warning
+    assert cause in warning
     assert set(errors.reasons()) == {"gave_up"}
     assert sum(e.count for e in errors.errors) == 3
     [said] = config_faults(caplog)
