@@ -419,22 +419,77 @@ def test_without_batching_an_exception_after_the_loop_ended_is_reported_lost(
     assert [e.properties["message"] for e in error.events] == ["after the loop"]
 
 
-def test_events_still_queued_at_interpreter_exit_are_reported_lost(
-    server: MockTrodoServer,
-) -> None:
-    code = f"""
-import asyncio, trodo
+_NEVER_SHUT_DOWN = """
+import asyncio, sys, trodo
 client = trodo.AsyncTrodoClient(
-    {server.site_id!r}, api_base={server.url!r}, batch_enabled=True, batch_flush_interval=60.0,
+    "test-site", api_base=sys.argv[1], batch_enabled=True, batch_flush_interval=60.0,
+    shutdown_timeout=float(sys.argv[2]),
     on_error=lambda error: print("on_error:", error.reason, error.count, flush=True),
 )
 asyncio.run(client.track("user_42", "never_flushed"))
 """
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30
+
+
+def _never_shut_down(server: MockTrodoServer, patience: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _NEVER_SHUT_DOWN, server.url, str(patience)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
     )
-    assert done.stdout.splitlines() == ["on_error: shutdown 1"]
+
+
+def test_events_still_queued_at_interpreter_exit_are_delivered_on_a_loop_of_their_own(
+    server: MockTrodoServer,
+) -> None:
+    done = _never_shut_down(server, 5.0)
+    assert done.stdout.splitlines() == []
     assert "Task was destroyed" not in done.stderr
+    assert [e["event_name"] for e in server.events] == ["never_flushed"]
+
+
+_CUT_OFF = """
+import asyncio, sys, trodo
+client = trodo.AsyncTrodoClient(
+    "test-site", api_base=sys.argv[1], batch_enabled=True, shutdown_timeout=20.0,
+    on_error=lambda error: print("on_error:", error.reason, error.count, flush=True),
+)
+
+
+async def main():
+    await client.track("user_42", "cut_off")
+    await client.flush(timeout=0.3)  # the request is under way, its answer delayed
+
+
+asyncio.run(main())  # ends the loop: the sender task is cancelled mid-request
+"""
+
+
+def test_a_request_cut_off_by_the_end_of_the_loop_is_sent_again_at_exit(
+    server: MockTrodoServer,
+) -> None:
+    server.delay_next(3.0, path="/api/events/bulk")
+    done = subprocess.run(
+        [sys.executable, "-c", _CUT_OFF, server.url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    # Sent again, as after any request whose answer never came (it may arrive
+    # twice, as then); not left in flight until shutdown_timeout and reported lost.
+    assert done.stdout.splitlines() == []
+    server.wait_for_events(2, timeout=10)
+    assert {e["event_name"] for e in server.events} == {"cut_off"}
+
+
+def test_events_that_cannot_be_delivered_at_interpreter_exit_are_reported_lost(
+    server: MockTrodoServer,
+) -> None:
+    server.outage(60.0)  # every answer a 503 while the process exits
+    done = _never_shut_down(server, 0.5)
+    assert done.stdout.splitlines() == ["on_error: shutdown 1"]
     assert server.events == []
 
 

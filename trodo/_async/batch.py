@@ -11,22 +11,24 @@ hooks on other threads (auto events) may queue too.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import logging
 import time
-import weakref
+from typing import TYPE_CHECKING
 
 from trodo._async.direct import AsyncSender
 from trodo._async.loop import LoopBinding
 from trodo._async.sessions import async_session
-from trodo._core.answers import DropReason
+from trodo._core.answers import Answer, DropReason, Outcome
 from trodo._core.batch_base import BatchDeliveryBase, send_failed
 from trodo._core.batches import Batch, Drop, FlushTicket
 from trodo._core.config import Config
 from trodo._core.records import EventRecord
 
+if TYPE_CHECKING:
+    from trodo._async.transport import AsyncTransport
+
 logger = logging.getLogger("trodo")
-_live: weakref.WeakSet[AsyncBatchDelivery] = weakref.WeakSet()
+_CUT_OFF = Answer(Outcome.RETRY, detail="the event loop stopped while the request was under way")
 
 
 class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
@@ -36,7 +38,6 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
         super().__init__(config, sender)
         self._binding = binding
         self._fresh_primitives()
-        _live.add(self)
 
     def _fresh_primitives(self) -> None:
         """New asyncio primitives, no task yet."""
@@ -98,7 +99,6 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
             # Idle, or in a request whose events were just given up.
             task.cancel()
             await asyncio.wait({task})
-        _live.discard(self)
 
     async def _until_settled(self, ticket: FlushTicket, timeout: float | None) -> None:
         if self._settled_now(ticket):
@@ -113,6 +113,46 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
     def _settled_now(self, ticket: FlushTicket) -> bool:
         with self._lock:
             return ticket.settled
+
+    def end_of_process(self, timeout: float) -> None:
+        """The process ends, and the client's loop will not send again (it has ended,
+        or it is the very thread the process ends on): deliver what is queued on an
+        event loop of its own on this thread, within ``timeout``; report the rest.
+
+        A batch the loop's task had in flight when that loop stopped gets no answer:
+        it is reported with the rest (it may have arrived)."""
+        try:
+            asyncio.run(self._deliver_alone(timeout))
+        except Exception:  # e.g. a loop already runs on this thread: report instead
+            logger.exception("trodo: could not deliver at the end of the process")
+        finally:
+            self._stopping = True
+            self.abandon("the process ended before they could be delivered")
+
+    async def _deliver_alone(self, timeout: float) -> None:
+        from trodo._async.transport import AsyncTransport
+
+        transport = AsyncTransport(self._config)
+        policy = self._policy
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    with self._lock:
+                        policy.close()
+                        now = time.monotonic()
+                        batch = policy.next_batch(now)
+                        wait = policy.next_wakeup(now) if batch is None else None
+                        pending = policy.stats()
+                    if batch is None:
+                        if pending.queued == 0 and pending.in_flight == 0:
+                            return
+                        await asyncio.sleep(0.05 if wait is None else wait)
+                        continue
+                    self._report(await self._attempt(batch, transport))
+        except TimeoutError:
+            pass
+        finally:
+            await transport.aclose()
 
     # -- the sender task ---------------------------------------------------------------
 
@@ -137,7 +177,16 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
                     return
                 await self._sleep(wait)
                 continue
-            drops = await self._attempt(batch)
+            try:
+                drops = await self._attempt(batch)
+            except asyncio.CancelledError:
+                # The loop is ending (asyncio.run cancels what is left) or shutdown()
+                # gave the batch up: no answer will come. Like any unanswered request
+                # it is due again, for the end of the process to send.
+                with self._lock:
+                    drops = policy.on_answer(batch, _CUT_OFF, time.monotonic())
+                self._report(drops)
+                raise
             self._report(drops)  # before waking flush(), as the threaded sender does
             async with self._settled:
                 self._settled.notify_all()
@@ -150,9 +199,12 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
         except TimeoutError:
             pass
 
-    async def _attempt(self, batch: Batch[EventRecord]) -> list[Drop[EventRecord]]:
-        """One attempt (``_attempt_flow``): its registrations and post, awaited."""
-        transport = self._sender.transport
+    async def _attempt(
+        self, batch: Batch[EventRecord], transport: AsyncTransport | None = None
+    ) -> list[Drop[EventRecord]]:
+        """One attempt (``_attempt_flow``): its registrations and post, awaited
+        (through ``transport``, by default the client's)."""
+        transport = transport or self._sender.transport
         flow = self._attempt_flow(batch)
         try:
             step = next(flow)
@@ -169,15 +221,3 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
         except StopIteration as done:
             drops: list[Drop[EventRecord]] = done.value
             return drops
-
-
-def _report_abandoned() -> None:
-    """At interpreter exit no loop runs to send: say what was never shut down."""
-    for delivery in list(_live):
-        try:
-            delivery.abandon("the interpreter exited before `await client.shutdown()`")
-        except Exception:  # exit must go on whatever happens here
-            logger.exception("trodo: error while reporting unsent events at exit")
-
-
-atexit.register(_report_abandoned)

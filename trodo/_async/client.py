@@ -207,6 +207,13 @@ class AsyncTrodoClient(ClientBase[AsyncUserContext]):
     close = shutdown
     aclose = shutdown
 
+    def end_of_process(self) -> None:
+        """The process is ending and nobody awaited :meth:`shutdown`: deliver what is
+        queued on this thread (an event loop of its own), within ``shutdown_timeout``."""
+        if self._begin_shutdown():
+            self._delivery.end_of_process(self._config.shutdown_timeout)
+            self._sender.closed = True
+
     def _after_fork_in_child(self) -> None:
         super()._after_fork_in_child()
         self._binding.forget()

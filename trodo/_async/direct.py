@@ -140,6 +140,10 @@ class AsyncDirectDelivery(DirectDeliveryBase[AsyncSender]):
         await self.flush(timeout)
         self._sender.closed = True
 
+    def end_of_process(self, timeout: float) -> None:
+        """Every event was sent or reported when its ``track`` returned."""
+        self._sender.closed = True
+
 
 class AsyncDisabledDelivery(DisabledDeliveryBase):
     """``disabled=True``: events are counted, never sent; no task, no connection."""
@@ -157,6 +161,9 @@ class AsyncDisabledDelivery(DisabledDeliveryBase):
         return True
 
     async def shutdown(self, timeout: float | None = None) -> None:
+        """Nothing to deliver."""
+
+    def end_of_process(self, timeout: float) -> None:
         """Nothing to deliver."""
 
 

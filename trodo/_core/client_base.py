@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from collections import OrderedDict
 from typing import Any, Generic, Protocol, TypeVar
 
+from trodo._core import process_end
 from trodo._core.auto_events import AutoEvents
 from trodo._core.config import Config, mask
 from trodo._core.context_base import ContextBase, after_fork_in_child, switch_session
@@ -63,6 +64,11 @@ class ClientBase(ABC, Generic[C]):
         if config.auto_events:
             self._auto_events.enable()
         _live.add(self)
+        process_end.watch(
+            self,
+            queueing=bool(config.batch_enabled and not config.disabled),
+            handle_sigterm=bool(config.handle_sigterm),
+        )
 
     def __repr__(self) -> str:
         config = self._config
@@ -147,7 +153,18 @@ class ClientBase(ABC, Generic[C]):
             return False
         self._closed = True
         self._auto_events.disable()
+        process_end.forget(self)
         return True
+
+    @property
+    def exit_patience(self) -> float:
+        """Seconds delivery may take when the process ends: ``shutdown_timeout``."""
+        return self._config.shutdown_timeout
+
+    @abstractmethod
+    def end_of_process(self) -> None:
+        """The process is ending (``trodo._core.process_end``, on any thread): deliver
+        what is queued within ``shutdown_timeout``, report the rest, close."""
 
     def _shutdown_timeout(self, timeout: float | None) -> float:
         return self._config.shutdown_timeout if timeout is None else timeout

@@ -172,6 +172,7 @@ class Config:
     proxy: str | None = _option(None, proxy_url)
     verify: bool | str | ssl.SSLContext = _option(True, tls_verify)  # noqa: RUF009
     trust_env: bool = _option(True, flag)
+    handle_sigterm: bool = _option(True, flag)
 
     def __post_init__(self) -> None:
         for option in fields(self):
@@ -275,6 +276,9 @@ class ClientOptions(TypedDict, total=False):
     """TLS verification: True (default), False, a CA bundle path, or an ``ssl.SSLContext``."""
     trust_env: bool
     """Honour proxy and CA variables of the environment, as httpx does (default True)."""
+    handle_sigterm: bool
+    """On SIGTERM, deliver what is queued first, then let the signal end the process
+    as it would have (default True); False leaves SIGTERM alone."""
 
 
 def resolve(site_id: str | None, options: ClientOptions) -> Config:

@@ -4,17 +4,23 @@ The application's thread only validates, stamps and queues (``submit``); the
 thread registers new sessions, posts /api/events/bulk, and feeds every answer
 back to the policy (``trodo._core.policy``), which decides what happens next.
 No lock is held across I/O; nothing here raises into the application.
+
+No thread is started, joined or waited for with the lock held either: under
+gevent or eventlet, ``Thread.start()`` and every wait yield to other green
+threads, and one that then needs the lock would block the only OS thread for
+good (``gunicorn -k gevent --preload`` hung on its first event so). Each wait is
+on an event made by the waiter, from ``threading`` as it is then, so a client
+made before monkey patching waits the patched way once patched.
 """
 
 from __future__ import annotations
 
-import atexit
 import logging
-import sys
 import threading
 import time
-import weakref
+from collections.abc import Callable
 
+from trodo._core import process_end
 from trodo._core.answers import DropReason
 from trodo._core.batch_base import BatchDeliveryBase, send_failed
 from trodo._core.batches import Batch, Drop
@@ -24,7 +30,6 @@ from trodo._sync.direct import Sender
 from trodo._sync.sessions import threaded_session
 
 logger = logging.getLogger("trodo")
-_live: weakref.WeakSet[BatchDelivery] = weakref.WeakSet()
 
 
 class BatchDelivery(BatchDeliveryBase[Sender]):
@@ -33,24 +38,29 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
     def __init__(self, config: Config, sender: Sender) -> None:
         super().__init__(config, sender)
         self._fresh_primitives()
-        _live.add(self)
 
     def _fresh_primitives(self) -> None:
-        """New conditions on the new lock, no thread yet."""
-        self._wake = threading.Condition(self._lock)
-        self._settled = threading.Condition(self._lock)
+        """No thread yet, nobody waiting."""
         self._thread: threading.Thread | None = None
+        self._starting = False
+        # The sender's wake-up (made with the thread) and one event per waiting
+        # flush()/shutdown(), set by the sender after each answer.
+        self._wake: threading.Event | None = None
+        self._waiters: list[threading.Event] = []
 
     # -- application side --------------------------------------------------------
 
     def submit(self, record: EventRecord) -> None:
         """Queue one event; returns at once, whatever the network is doing."""
+        start, wake = False, None
         with self._lock:
             admission = self._admit(record)
             if admission.wake:
-                if self._thread is None:
-                    self._start_thread()
-                self._wake.notify()
+                start, wake = self._claim_start(), self._wake
+        if start:
+            self._start_thread()
+        elif wake is not None:
+            wake.set()
         if not admission.accepted or admission.report:
             self._report_refusal(admission)
 
@@ -58,11 +68,11 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
         """Wait until everything queued before the call is delivered or given up."""
         with self._lock:
             ticket = self._policy.request_flush()
-            if not ticket.settled:
-                if self._thread is None:
-                    self._start_thread()
-                self._wake.notify()
-                self._settled.wait_for(lambda: ticket.settled, self._patience(timeout))
+            if ticket.settled:
+                return ticket.delivered_all
+        self._wake_sender()
+        self._wait_until(lambda: ticket.settled, self._patience(timeout))
+        with self._lock:
             delivered = ticket.delivered_all
         self.report_unreported()
         return delivered
@@ -83,48 +93,93 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
         """
         with self._lock:
             ticket = self._policy.close()
-            if not ticket.settled and self._thread is None:
-                self._start_thread()
-            self._wake.notify()
-            self._settled.wait_for(lambda: ticket.settled, self._patience(timeout))
+            settled = ticket.settled
+        if not settled:
+            self._wake_sender()
+            self._wait_until(lambda: ticket.settled, self._patience(timeout))
+        with self._lock:
             drops = self._policy.drain(DropReason.SHUTDOWN, "shutdown() timed out")
             self._stopping = True
-            self._wake.notify()
-            thread = self._thread
+            thread, wake = self._thread, self._wake
+            waiters, self._waiters = self._waiters, []
+        for event in (wake, *waiters):
+            if event is not None:
+                event.set()
         self._report(drops)
         self.report_unreported()
         if thread is not None and thread is not threading.current_thread():
             # A request still under way belongs to events just given up: end it.
             self._sender.transport.cancel()
             thread.join(timeout=1.0)
-        _live.discard(self)
+
+    def _claim_start(self) -> bool:
+        """With the lock held: whether the caller is the one to start the sender."""
+        if self._thread is not None or self._starting or self._stopping:
+            return False
+        self._starting = True
+        return True
+
+    def _wake_sender(self) -> None:
+        """Start the sender if none runs yet, else wake it."""
+        with self._lock:
+            start, wake = self._claim_start(), self._wake
+        if start:
+            self._start_thread()
+        elif wake is not None:
+            wake.set()
+
+    def _wait_until(self, settled: Callable[[], bool], timeout: float | None) -> None:
+        """Wait until ``settled()`` (read with the lock held), or ``timeout`` seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            event = threading.Event()
+            with self._lock:
+                if settled():
+                    return
+                self._waiters.append(event)
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                with self._lock:
+                    if event in self._waiters:
+                        self._waiters.remove(event)
+                return
+            event.wait(remaining)
 
     # -- the background thread ---------------------------------------------------------
 
     def _start_thread(self) -> None:
-        # Called with the lock held.
-        self._thread = threading.Thread(target=self._run, name="trodo-sender", daemon=True)
-        self._thread.start()
-        _deliver_when_a_multiprocessing_child_ends()
+        # Only the caller that claimed the start gets here, with no lock held.
+        wake = threading.Event()
+        thread = threading.Thread(target=self._run, args=(wake,), name="trodo-sender", daemon=True)
+        with self._lock:
+            self._wake, self._thread, self._starting = wake, thread, False
+        thread.start()
+        # A pool process (multiprocessing, Celery prefork) hooks its own exits now.
+        process_end.hook_runtime()
 
-    def _run(self) -> None:
+    def _run(self, wake: threading.Event) -> None:
         policy = self._policy
         while True:
+            # Cleared before reading the policy: a wake after the read is not lost.
+            wake.clear()
             with self._lock:
-                while True:
-                    now = time.monotonic()
-                    batch = policy.next_batch(now)
-                    if batch is not None:
-                        break
-                    if self._stopping:
-                        return
-                    self._wake.wait(policy.next_wakeup(now))
+                now = time.monotonic()
+                batch = policy.next_batch(now)
+                stopping = self._stopping
+                wait = policy.next_wakeup(now) if batch is None else None
+            if batch is None:
+                if stopping:
+                    return
+                wake.wait(wait)
+                continue
             drops = self._attempt(batch)
+            with self._lock:
+                waiters, self._waiters = self._waiters, []
             self._report(drops)
             # Waiters wake only once the drops are reported: when flush() returns,
             # on_error has heard of everything it gave up.
-            with self._lock:
-                self._settled.notify_all()
+            for event in waiters:
+                event.set()
 
     def _attempt(self, batch: Batch[EventRecord]) -> list[Drop[EventRecord]]:
         """One attempt (``_attempt_flow``): its registrations and post, on this thread."""
@@ -146,23 +201,3 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
         except StopIteration as done:
             drops: list[Drop[EventRecord]] = done.value
             return drops
-
-
-def _shutdown_all() -> None:
-    """At interpreter exit: deliver what is queued, each client within its shutdown_timeout."""
-    for delivery in list(_live):
-        try:
-            delivery.shutdown(delivery.config.shutdown_timeout)
-        except Exception:  # exit must go on whatever happens here
-            logger.exception("trodo: error while flushing at exit")
-
-
-def _deliver_when_a_multiprocessing_child_ends() -> None:
-    """multiprocessing's children leave through os._exit, which skips atexit;
-    their own exit hook runs ``Finalize`` callbacks instead."""
-    multiprocessing = sys.modules.get("multiprocessing")
-    if multiprocessing is not None and multiprocessing.parent_process() is not None:
-        multiprocessing.util.Finalize(None, _shutdown_all, exitpriority=10)
-
-
-atexit.register(_shutdown_all)

@@ -177,6 +177,10 @@ class TrodoClient(ClientBase[UserContext]):
 
     close = shutdown
 
+    def end_of_process(self) -> None:
+        """The process is ending: :meth:`shutdown`, within ``shutdown_timeout``."""
+        self.shutdown()
+
     def __enter__(self) -> Self:
         return self
 
