@@ -77,6 +77,28 @@ def test_stats_dropped_has_str_keys_and_no_empty_reasons_in_both_modes(
     assert [type(key) for key in dropped] == [str]
 
 
+@pytest.mark.parametrize("batch_enabled", [False, True], ids=["direct", "batched"])
+def test_the_async_client_answers_flush_and_stats_the_same_in_both_modes(
+    trodo_server: MockTrodoServer, batch_enabled: bool
+) -> None:
+    async def scenario() -> tuple[bool, dict[str, int], bool]:
+        async with trodo.AsyncTrodoClient(
+            trodo_server.site_id, api_base=trodo_server.url, batch_enabled=batch_enabled
+        ) as client:
+            trodo_server.fail_next(status=400, path="/api/events/bulk" if batch_enabled else EVENTS)
+            await client.track("user_42", "refused")
+            first = await client.flush(timeout=10)
+            dropped = client.stats().dropped
+            await client.track("user_42", "kept")
+            return first, dropped, await client.flush(timeout=10)
+
+    first, dropped, second = asyncio.run(asyncio.wait_for(scenario(), 60))
+    assert (first, second) == (False, True)
+    assert dropped == {"rejected": 1}
+    assert [type(key) for key in dropped] == [str]
+    assert names(trodo_server.events) == ["kept"]
+
+
 # -- a refused site id is visible by default ------------------------------------------
 
 
