@@ -183,12 +183,14 @@ def copy_properties(
     # the copy; the encoder measures it once, at the end.
     for key, value in out.items():
         if type(key) is not str or key not in plain_keys:
-            size += _odd_key(key)
+            size += _odd_key(key, size, max_bytes)
         kind = type(value)
         if kind is str:
-            if not value.isascii():
-                utf8_size(value, describe((None, key)))
             size += len(value)
+            if not value.isascii():
+                if size > max_bytes:  # refused before encoding it
+                    raise _too_large(size, max_bytes, (None, key))
+                utf8_size(value, describe((None, key)))
         elif kind is int:
             if not low <= value < high:
                 _int_size(value, (None, key))
@@ -224,14 +226,17 @@ def _standard_dumps(value: Any) -> bytes:
     return text.encode()
 
 
-def _odd_key(key: object) -> int:
-    """A key not yet known to be plain: check it (str, no lone surrogate) and
+def _odd_key(key: object, size: int, max_bytes: int) -> int:
+    """A key not yet known to be plain: check it (str, no lone surrogate; one that
+    takes the count past ``max_bytes`` is refused before it is encoded) and
     remember a short ASCII one; its length."""
     if type(key) is not str:
         raise TypeError(
             f"property keys must be str; properties has key {key!r} of type {type(key).__name__}"
         )
     if not key.isascii():
+        if size + len(key) > max_bytes:
+            raise _too_large(size + len(key), max_bytes, None)
         utf8_size(key, f"the key {key!r} of properties")
     elif len(key) <= _PLAIN_KEY_CHARS and len(_PLAIN_KEYS) < _MAX_PLAIN_KEYS:
         _PLAIN_KEYS.add(key)
