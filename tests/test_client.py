@@ -322,7 +322,8 @@ def test_capture_error_severity_defaults_to_error(trodo_server: MockTrodoServer)
     ("call", "error", "message"),
     [
         (lambda c: c.track("", "e"), ValueError, "distinct_id"),
-        (lambda c: c.track(42, "e"), TypeError, "distinct_id"),
+        # An int is a distinct id (tests/test_profiles_validation.py); a bool is not.
+        (lambda c: c.track(True, "e"), TypeError, "distinct_id"),
         (lambda c: c.track("u", ""), ValueError, "event_name"),
         (lambda c: c.track("u", "e", ["not", "a", "dict"]), TypeError, "properties"),
         (lambda c: c.track("u", "e", {"when": object()}), TypeError, r"properties\['when'\]"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -19,14 +20,33 @@ from trodo_api.models import (
     BulkEvents,
     CustomProperties,
     Event,
+    GroupProfileAppendRequest,
+    GroupProfileIncrementRequest,
+    GroupProfilePropertiesRequest,
+    GroupProfileRemoveRequest,
+    GroupProfileRequest,
+    GroupProfileUnionRequest,
+    GroupProfileUnsetRequest,
     IdentifyRequest,
     IdentifyResponse,
+    PeopleIncrementRequest,
+    PeopleListRequest,
+    PeoplePropertiesRequest,
+    PeopleRequest,
+    PeopleTrackChargeRequest,
+    PeopleUnsetRequest,
     ResetRequest,
     SessionData,
     SessionRegistration,
+    SetGroupRequest,
+    UpsertUserRequest,
     WalletAddressRequest,
 )
+from trodo_api.models import (
+    GroupMembershipRequest as Membership,
+)
 
+from . import trodo_payloads as payloads
 from .test_spec import OPERATIONS
 
 SITE = "site_123"
@@ -41,6 +61,38 @@ MODELS_BY_PATH = {
     "/api/sdk/reset": ResetRequest,
     "/api/sdk/wallet-address": WalletAddressRequest,
 }
+# Profiles, groups and upsert: the generated module and request model of each path.
+PROFILE_CALLS: dict[str, tuple[Any, Any]] = {
+    "/api/sdk/people/set": ("people.people_set", PeoplePropertiesRequest),
+    "/api/sdk/people/set_once": ("people.people_set_once", PeoplePropertiesRequest),
+    "/api/sdk/people/unset": ("people.people_unset", PeopleUnsetRequest),
+    "/api/sdk/people/increment": ("people.people_increment", PeopleIncrementRequest),
+    "/api/sdk/people/append": ("people.people_append", PeopleListRequest),
+    "/api/sdk/people/union": ("people.people_union", PeopleListRequest),
+    "/api/sdk/people/remove": ("people.people_remove", PeopleListRequest),
+    "/api/sdk/people/track_charge": ("people.people_track_charge", PeopleTrackChargeRequest),
+    "/api/sdk/people/clear_charges": ("people.people_clear_charges", PeopleRequest),
+    "/api/sdk/people/delete_user": ("people.people_delete_user", PeopleRequest),
+    "/api/sdk/groups/set_group": ("groups.set_group", SetGroupRequest),
+    "/api/sdk/groups/add_group": ("groups.add_group", Membership),
+    "/api/sdk/groups/remove_group": ("groups.remove_group", Membership),
+    "/api/sdk/groups/profile/set": ("groups.group_profile_set", GroupProfilePropertiesRequest),
+    "/api/sdk/groups/profile/set_once": (
+        "groups.group_profile_set_once",
+        GroupProfilePropertiesRequest,
+    ),
+    "/api/sdk/groups/profile/union": ("groups.group_profile_union", GroupProfileUnionRequest),
+    "/api/sdk/groups/profile/remove": ("groups.group_profile_remove", GroupProfileRemoveRequest),
+    "/api/sdk/groups/profile/unset": ("groups.group_profile_unset", GroupProfileUnsetRequest),
+    "/api/sdk/groups/profile/increment": (
+        "groups.group_profile_increment",
+        GroupProfileIncrementRequest,
+    ),
+    "/api/sdk/groups/profile/append": ("groups.group_profile_append", GroupProfileAppendRequest),
+    "/api/sdk/groups/profile/delete": ("groups.group_profile_delete", GroupProfileRequest),
+    "/api/sdk/users/upsert": ("users.upsert_user", UpsertUserRequest),
+}
+MODELS_BY_PATH.update({path: model for path, (_, model) in PROFILE_CALLS.items()})
 
 
 def _event(name: str, props: dict[str, Any]) -> Event:
@@ -180,6 +232,16 @@ CASES: dict[str, tuple[Callable[[Client], object], dict[str, Any]]] = {
         },
     ),
 }
+
+
+def _profile_case(path: str) -> tuple[Callable[[Client], object], dict[str, Any]]:
+    name, model = PROFILE_CALLS[path]
+    module = importlib.import_module(f"trodo_api.api.{name}")
+    body = payloads.VALID[path]()
+    return lambda c: module.sync_detailed(client=c, body=model.from_dict(body)), body
+
+
+CASES.update({path: _profile_case(path) for path in PROFILE_CALLS})
 
 
 @pytest.fixture

@@ -82,7 +82,7 @@ def test_dev_server_prints_each_request_as_it_arrives(dev_server: DevServer) -> 
         session_line = dev_server.line()
         api.post("/api/events", json=payloads.event("purchase_completed"))
         event_line = dev_server.line()
-        error = payloads.event("server_error", event_type="auto", event_category="error")
+        error = payloads.server_error()
         api.post("/api/events/bulk", json={"events": [payloads.event("signup"), error]})
         bulk_lines = dev_server.lines(3)
         api.post("/api/sdk/identify", json=payloads.identify())
@@ -120,7 +120,7 @@ def test_dev_server_stops_on_interrupt_with_a_summary(dev_server: DevServer) -> 
     remaining = [dev_server.line(), dev_server.line()]
     assert remaining == [
         "",
-        "Stopped after 2 request(s): 2 event(s) accepted, 1 violation(s).",
+        "Stopped after 2 request(s): 2 event(s) and 0 profile update(s) accepted, 1 violation(s).",
     ]
 
 
@@ -158,3 +158,23 @@ def test_console_script_runs_the_dev_server_command() -> None:
     )
     assert result.stdout.startswith("usage: trodo-mock-server")
     assert "--merge-on-identify" in result.stdout
+
+
+def test_dev_server_prints_profile_writes_with_their_operation(dev_server: DevServer) -> None:
+    dev_server.lines(2)
+    with httpx.Client(base_url=dev_server.url, headers=HEADERS) as api:
+        api.post("/api/sdk/people/set", json={**payloads.PEOPLE, "properties": {"plan": "pro"}})
+        people_line = dev_server.line()
+        api.post("/api/sdk/groups/profile/delete", json=payloads.GROUP)
+        group_line = dev_server.line()
+        api.post("/api/sdk/users/upsert", json={"distinctId": "user_7"})
+        upsert_line = dev_server.line()
+    assert people_line.endswith(
+        "200 POST /api/sdk/people/set people.set distinct_id=user_42 "
+        '{"properties": {"plan": "pro"}}'
+    )
+    assert group_line.endswith(
+        "200 POST /api/sdk/groups/profile/delete groups.profile.delete distinct_id=user_42 "
+        '{"groupKey": "company", "groupId": "acme"}'
+    )
+    assert upsert_line.endswith("200 POST /api/sdk/users/upsert users.upsert distinct_id=user_7")

@@ -28,7 +28,10 @@ from .test_mock_cli import DevServer
 webdriver = pytest.importorskip(
     "selenium.webdriver", reason="selenium is not installed (it is in the dev extra)"
 )
-from selenium.common.exceptions import TimeoutException  # noqa: E402
+from selenium.common.exceptions import (  # noqa: E402
+    StaleElementReferenceException,
+    TimeoutException,
+)
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
@@ -104,9 +107,13 @@ class Page:
 
     def wait(self, condition: Callable[[], _T], what: str) -> _T:
         try:
-            return WebDriverWait(self.driver, WAIT, poll_frequency=0.05).until(
-                lambda _: condition()
-            )
+            # Stale: the page re-drew the element between finding and reading it; look again.
+            return WebDriverWait(
+                self.driver,
+                WAIT,
+                poll_frequency=0.05,
+                ignored_exceptions=(StaleElementReferenceException,),
+            ).until(lambda _: condition())
         except TimeoutException:
             raise AssertionError(f"waited {WAIT:g}s for {what}; page: {self.text()}") from None
 

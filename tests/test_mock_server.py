@@ -154,6 +154,50 @@ INVALID: dict[str, tuple[str, Callable[[], dict[str, Any]], str]] = {
         lambda: {"sessionData": {**payloads.session()["sessionData"], "last_activity": 1.5}},
         "1.5 is not of type 'integer'",
     ),
+    "automatic event not named server_error": (
+        "/api/events",
+        lambda: {**payloads.server_error(), "event_name": "crash"},
+        "'server_error' was expected",
+    ),
+    "server_error without its stack": (
+        "/api/events/bulk",
+        lambda: {
+            "events": [
+                payloads.server_error()
+                | {
+                    "custom_properties": _without(
+                        payloads.server_error()["custom_properties"], "stack"
+                    )
+                }
+            ]
+        },
+        "'stack' is a required property",
+    ),
+    "server_error with an unknown severity": (
+        "/api/events",
+        lambda: payloads.server_error(severity="fatal"),
+        "'fatal' is not one of ['critical', 'error', 'warning']",
+    ),
+    "people.set without properties": (
+        "/api/sdk/people/set",
+        payloads.PEOPLE.copy,
+        "'properties' is a required property",
+    ),
+    "add_group with an array of group ids": (
+        "/api/sdk/groups/add_group",
+        lambda: {**payloads.GROUP, "groupId": ["acme", "globex"]},
+        "is not of type 'string'",
+    ),
+    "upsert with a siteId": (
+        "/api/sdk/users/upsert",
+        lambda: {**payloads.upsert(), "siteId": payloads.SITE},
+        "Additional properties are not allowed ('siteId' was unexpected)",
+    ),
+    "upsert with a null bag": (
+        "/api/sdk/users/upsert",
+        lambda: {"distinctId": "user_42", "setOnce": None},
+        "None is not of type 'object'",
+    ),
     "timestamp that is not a date-time": (
         "/api/events",
         lambda: payloads.event(timestamp="yesterday"),
@@ -181,6 +225,7 @@ def test_invalid_body_is_answered_400_with_a_json_message_and_recorded_as_a_viol
     assert server.events == []
     assert server.sessions == []
     assert server.identifies == []
+    assert server.profile_updates == []
 
 
 def test_missing_site_id_header_is_a_401_violation(

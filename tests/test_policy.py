@@ -159,6 +159,40 @@ def test_an_event_larger_than_max_request_bytes_goes_alone() -> None:
     assert run.requests == [[0], [1], [2]]
 
 
+def _negative(item: int) -> bool:
+    return item < 0
+
+
+def test_an_item_that_must_go_alone_is_a_request_of_its_own_in_its_place() -> None:
+    # Negative ints stand for profile writes: no bulk form, one request each.
+    p = policy(batch_size=100, alone=_negative)
+    add_many(p, [0, 1, -2, 3, 4, 5, -6, -7, 8])
+    p.request_flush()
+    run = drive(p, always_ok)
+    assert run.requests == [[0, 1], [-2], [3, 4, 5], [-6], [-7], [8]]
+    assert run.delivered == [0, 1, -2, 3, 4, 5, -6, -7, 8]
+
+
+def test_an_item_alone_answered_413_is_dropped_not_split_and_the_rest_goes_on() -> None:
+    p = policy(batch_size=100, alone=_negative)
+    add_many(p, [0, -1, 2])
+    p.request_flush()
+    run = drive(p, lambda items, now: TOO_LARGE if items == [-1] else OK)
+    assert run.requests == [[0], [-1], [2]]
+    assert run.dropped(DropReason.TOO_LARGE) == [-1]
+    assert run.delivered == [0, 2]
+
+
+def test_an_item_alone_waiting_for_its_retry_holds_back_what_came_after_it() -> None:
+    p = policy(batch_size=100, alone=_negative)
+    add_many(p, [-1, 2])
+    p.request_flush()
+    failures = iter([RETRY, RETRY])
+    run = drive(p, lambda items, now: next(failures, OK) if items == [-1] else OK)
+    assert run.requests == [[-1], [-1], [-1], [2]]
+    assert run.delivered == [-1, 2]
+
+
 def test_a_long_stream_of_adds_and_sends_delivers_every_event_once_in_order() -> None:
     def size_of(event: int) -> int:
         return 100 + event % 7

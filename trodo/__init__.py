@@ -45,8 +45,11 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 from trodo._core.answers import DropReason
 from trodo._core.config import ClientOptions
-from trodo._core.errors import DeliveryError, LostEvent, Stats, TrodoWarning
+from trodo._core.errors import DeliveryError, LostEvent, LostWrite, Stats, TrodoWarning
 from trodo._core.operations import IdentifyResult
+from trodo._core.profiles import ClientWrites, GroupProfile, People, Users
+from trodo._core.vendor_options import not_included
+from trodo._core.write_results import UpsertResponse, UpsertResult, WriteResult, WriteStatus
 from trodo._current import current_async_user, current_user
 from trodo._sync.client import TrodoClient
 from trodo._sync.context import UserContext
@@ -62,13 +65,22 @@ __all__ = [
     "ClientOptions",
     "DeliveryError",
     "DropReason",
+    "GroupProfile",
     "IdentifyResult",
     "LostEvent",
+    "LostWrite",
+    "People",
     "Stats",
     "TrodoClient",
     "TrodoWarning",
+    "UpsertResponse",
+    "UpsertResult",
     "UserContext",
+    "Users",
+    "WriteResult",
+    "WriteStatus",
     "__version__",
+    "add_group",
     "capture_error",
     "current_async_user",
     "current_user",
@@ -77,27 +89,43 @@ __all__ = [
     "flush",
     "for_user",
     "get_client",
+    "get_group",
     "identify",
     "init",
+    "people_append",
+    "people_clear_charges",
+    "people_delete_user",
+    "people_increment",
+    "people_remove",
+    "people_set",
+    "people_set_once",
+    "people_track_charge",
+    "people_union",
+    "people_unset",
+    "remove_group",
     "reset",
+    "set_group",
     "shutdown",
     "track",
     "track_event",
+    "upsert_user",
     "wallet_address",
 ]
 
 
-# The async client loads on first use: asyncio would double `import trodo`'s time.
-def __getattr__(name: str) -> Any:
-    if name == "AsyncTrodoClient":
-        from trodo._async.client import AsyncTrodoClient
+if not TYPE_CHECKING:  # type checkers see the TYPE_CHECKING imports and flag misspellings
+    # The async client loads on first use: asyncio would double `import trodo`'s time.
+    def __getattr__(name: str) -> Any:
+        if name == "AsyncTrodoClient":
+            from trodo._async.client import AsyncTrodoClient
 
-        return AsyncTrodoClient
-    if name == "AsyncUserContext":
-        from trodo._async.context import AsyncUserContext
+            return AsyncTrodoClient
+        if name == "AsyncUserContext":
+            from trodo._async.context import AsyncUserContext
 
-        return AsyncUserContext
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+            return AsyncUserContext
+        # The vendor's LLM tracing, prompt and dataset functions say they are not here.
+        raise not_included(__name__, name, f"module {__name__!r} has no attribute {name!r}")
 
 
 # A library adds no handlers of its own; the application decides what is shown.
@@ -136,13 +164,13 @@ def get_client() -> TrodoClient:
     return client
 
 
-def for_user(distinct_id: str, session_id: str | None = None) -> UserContext:
+def for_user(distinct_id: str | int, session_id: str | None = None) -> UserContext:
     """The default client's context for one user; see :meth:`TrodoClient.for_user`."""
     return get_client().for_user(distinct_id, session_id)
 
 
 def track(
-    distinct_id: str,
+    distinct_id: str | int,
     event_name: str,
     properties: Mapping[str, object] | None = None,
     category: str = "custom",
@@ -159,24 +187,26 @@ def track(
 track_event = track
 
 
-def identify(identify_id: str, session_id: str | None = None) -> UserContext:
+def identify(identify_id: str | int, session_id: str | None = None) -> UserContext:
     """Identify the user ``identify_id`` (optionally on the browser's session); see
     :meth:`TrodoClient.identify`."""
     return get_client().identify(identify_id, session_id)
 
 
-def reset(distinct_id: str) -> bool:
+def reset(distinct_id: str | int) -> bool:
     """Forget the user's server session; see :meth:`UserContext.reset`."""
     return get_client().reset(distinct_id)
 
 
-def wallet_address(distinct_id: str, address: str) -> bool:
+def wallet_address(
+    distinct_id: str | int, address: str | None = None, *, wallet_addr: str | None = None
+) -> bool:
     """Associate a wallet address with the user; see :meth:`UserContext.wallet_address`."""
-    return get_client().wallet_address(distinct_id, address)
+    return get_client().wallet_address(distinct_id, address, wallet_addr=wallet_addr)
 
 
 def capture_error(
-    distinct_id: str,
+    distinct_id: str | int,
     error: BaseException,
     severity: str = "error",
     *,
@@ -204,3 +234,33 @@ def flush(timeout: float | None = None) -> bool:
 def shutdown(timeout: float | None = None) -> None:
     """Flush and stop the default client; see :meth:`TrodoClient.shutdown`."""
     get_client().shutdown(timeout)
+
+
+# -- profiles, groups and upsert: the client's distinct-id-first methods, on the default client
+
+
+class _DefaultClient(ClientWrites[WriteResult, UpsertResult]):
+    """Lends the module the client's write methods (signatures and docs written once)."""
+
+    __slots__ = ()
+
+    def _user(self, distinct_id: str | int) -> UserContext:
+        return get_client().for_user(distinct_id)
+
+
+_writes = _DefaultClient()
+upsert_user = _writes.upsert_user
+people_set = _writes.people_set
+people_set_once = _writes.people_set_once
+people_unset = _writes.people_unset
+people_increment = _writes.people_increment
+people_append = _writes.people_append
+people_union = _writes.people_union
+people_remove = _writes.people_remove
+people_track_charge = _writes.people_track_charge
+people_clear_charges = _writes.people_clear_charges
+people_delete_user = _writes.people_delete_user
+set_group = _writes.set_group
+add_group = _writes.add_group
+remove_group = _writes.remove_group
+get_group = _writes.get_group

@@ -19,10 +19,12 @@ from trodo._async.direct import AsyncSender
 from trodo._async.loop import LoopBinding
 from trodo._async.sessions import async_session
 from trodo._core.answers import Answer, DropReason, Outcome
-from trodo._core.batch_base import BatchDeliveryBase, send_failed
+from trodo._core.batch_base import BatchDeliveryBase, Item, send_failed, write_outcome
 from trodo._core.batches import Batch, Drop, FlushTicket
 from trodo._core.config import Config
 from trodo._core.records import EventRecord
+from trodo._core.write_results import WriteOutcome
+from trodo._core.writes import WriteRecord
 
 if TYPE_CHECKING:
     from trodo._async.transport import AsyncTransport
@@ -69,6 +71,15 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
             else:
                 self._binding.call_soon(self._poke)
         self._report_refusal(admission)
+
+    async def write(self, record: WriteRecord) -> WriteOutcome:
+        """Queue one profile write (on the loop), in order with the events; awaits nothing."""
+        with self._lock:
+            admission = self._admit(record)
+        if admission.wake or (self._task is None and not self._stopping):
+            self._poke()
+        self._report_refusal(admission, record)
+        return write_outcome(admission)
 
     async def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything queued before the call is delivered or given up."""
@@ -200,8 +211,8 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
             pass
 
     async def _attempt(
-        self, batch: Batch[EventRecord], transport: AsyncTransport | None = None
-    ) -> list[Drop[EventRecord]]:
+        self, batch: Batch[Item], transport: AsyncTransport | None = None
+    ) -> list[Drop[Item]]:
         """One attempt (``_attempt_flow``): its registrations and post, awaited
         (through ``transport``, by default the client's)."""
         transport = transport or self._sender.transport
@@ -212,6 +223,8 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
                 try:
                     if isinstance(step, list):
                         answer = await transport.send_events(step)
+                    elif isinstance(step, WriteRecord):
+                        answer = (await transport.send_write(step))[0]
                     else:
                         register = async_session(step).register_once
                         answer = await register(transport.register_session)
@@ -219,5 +232,5 @@ class AsyncBatchDelivery(BatchDeliveryBase[AsyncSender]):
                     answer = send_failed(exc)
                 step = flow.send(answer)
         except StopIteration as done:
-            drops: list[Drop[EventRecord]] = done.value
+            drops: list[Drop[Item]] = done.value
             return drops

@@ -17,12 +17,16 @@ from typing import TYPE_CHECKING, Any, Self, Unpack
 from trodo._async.context import AsyncUserContext, capture_uncaught
 from trodo._async.loop import LoopBinding
 from trodo._core.answers import Answer
+from trodo._core.arguments import wallet_argument
 from trodo._core.client_base import ClientBase
 from trodo._core.config import ClientOptions, resolve
 from trodo._core.context_base import ContextBase
 from trodo._core.disabled import refuse_when_disabled
 from trodo._core.operations import Call
+from trodo._core.profiles import ClientWrites
 from trodo._core.records import EventRecord
+from trodo._core.write_results import UpsertResult, WriteOutcome, WriteResult
+from trodo._core.writes import WriteRecord
 
 if TYPE_CHECKING:
     from trodo._async.batch import AsyncBatchDelivery
@@ -41,9 +45,13 @@ class _AsyncPort:
     submit_threadsafe: Callable[[EventRecord], None]
     request: Callable[[Call], Awaitable[tuple[Answer, Any]]]
     alias: Callable[[str, ContextBase], None]
+    write: Callable[[WriteRecord], Awaitable[WriteOutcome]]
+    auto_events: Callable[[bool], None]
 
 
-class AsyncTrodoClient(ClientBase[AsyncUserContext]):
+class AsyncTrodoClient(
+    ClientBase[AsyncUserContext], ClientWrites[Awaitable[WriteResult], Awaitable[UpsertResult]]
+):
     """A Trodo client for asyncio applications (FastAPI, Starlette, aiohttp, ...).
 
     The options and defaults of :class:`TrodoClient`; the operations are
@@ -95,6 +103,8 @@ class AsyncTrodoClient(ClientBase[AsyncUserContext]):
             self._delivery.submit_threadsafe,
             request,
             self._alias,
+            self._write_now,
+            self._switch_auto_events,
         )
         super().__init__(config, self._transport, sender, self._delivery)
 
@@ -128,11 +138,18 @@ class AsyncTrodoClient(ClientBase[AsyncUserContext]):
     async def _request(self, call: Call) -> tuple[Answer, Any]:
         return await self._sender.request(call)
 
+    async def _write_now(self, record: WriteRecord) -> WriteOutcome:
+        self._binding.check()
+        return await self._delivery.write(record)
+
+    def _user(self, distinct_id: str | int) -> AsyncUserContext:
+        return self.for_user(distinct_id)
+
     # -- the same operations as direct methods --------------------------------------------
 
     async def track(
         self,
-        distinct_id: str,
+        distinct_id: str | int,
         event_name: str,
         properties: Mapping[str, object] | None = None,
         category: str = "custom",
@@ -145,7 +162,9 @@ class AsyncTrodoClient(ClientBase[AsyncUserContext]):
 
     track_event = track
 
-    async def identify(self, identify_id: str, session_id: str | None = None) -> AsyncUserContext:
+    async def identify(
+        self, identify_id: str | int, session_id: str | None = None
+    ) -> AsyncUserContext:
         """Identify the user ``identify_id`` (optionally on the browser's session).
 
         Returns the user's context, which follows a merged distinct id.
@@ -154,17 +173,20 @@ class AsyncTrodoClient(ClientBase[AsyncUserContext]):
         await context.identify(identify_id)
         return context
 
-    async def reset(self, distinct_id: str) -> bool:
+    async def reset(self, distinct_id: str | int) -> bool:
         """``await for_user(distinct_id).reset()``."""
         return await self.for_user(distinct_id).reset()
 
-    async def wallet_address(self, distinct_id: str, address: str) -> bool:
-        """``await for_user(distinct_id).wallet_address(address)``."""
+    async def wallet_address(
+        self, distinct_id: str | int, address: str | None = None, *, wallet_addr: str | None = None
+    ) -> bool:
+        """``await for_user(distinct_id).wallet_address(address)`` (or ``wallet_addr=``)."""
+        address = wallet_argument(address, wallet_addr)  # type: ignore[assignment]
         return await self.for_user(distinct_id).wallet_address(address)
 
     async def capture_error(
         self,
-        distinct_id: str,
+        distinct_id: str | int,
         error: BaseException,
         severity: str = "error",
         *,

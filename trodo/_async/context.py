@@ -7,15 +7,25 @@ and calls to its client through `AsyncUserPort` and awaits the answers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from trodo._async.sessions import AsyncSession
 from trodo._core.answers import ALREADY_DONE, Answer
+from trodo._core.arguments import wallet_argument
 from trodo._core.context_base import ContextBase, ContextOwner
 from trodo._core.operations import IDENTIFY, RESET, WALLET_ADDRESS, Call, IdentifyResult, Operation
+from trodo._core.profiles import UserWrites
 from trodo._core.records import EventRecord
+from trodo._core.write_results import (
+    UpsertResult,
+    WriteOutcome,
+    WriteResult,
+    upsert_result,
+    write_result,
+)
+from trodo._core.writes import UPSERT_USER, Write, WriteRecord
 
 R = TypeVar("R")
 
@@ -39,8 +49,12 @@ class AsyncUserPort(ContextOwner, Protocol):
         """Send an operation's call on the client's loop and await its answer."""
         ...
 
+    async def write(self, record: WriteRecord) -> WriteOutcome:
+        """Send a profile write (batching off, awaited) or queue it (on), on the loop."""
+        ...
 
-class AsyncUserContext(ContextBase):
+
+class AsyncUserContext(ContextBase, UserWrites[Awaitable[WriteResult], Awaitable[UpsertResult]]):
     """One user (a distinct id) and their server session, for asyncio code.
 
     Get one with :meth:`AsyncTrodoClient.for_user` (no await: it only looks
@@ -49,6 +63,8 @@ class AsyncUserContext(ContextBase):
 
         user = client.for_user("user_42", session_id=browser_session_id)
         await user.track("checkout_completed", {"amount": 49.5, "currency": "EUR"})
+        await user.people.set({"plan": "pro"})
+        await user.get_group("company", "acme").set({"seats": 12})
     """
 
     __slots__ = ()
@@ -123,7 +139,7 @@ class AsyncUserContext(ContextBase):
         record = self._track_record(event_name, properties, category, timestamp)
         self._owner.submit_threadsafe(record)
 
-    async def identify(self, identify_id: str) -> IdentifyResult:
+    async def identify(self, identify_id: str | int) -> IdentifyResult:
         """Link this user to your own id for them; see :meth:`UserContext.identify`.
 
         After a merge this context uses the merged id, keeps its session, and
@@ -138,9 +154,27 @@ class AsyncUserContext(ContextBase):
         """
         return await self._run(RESET)
 
-    async def wallet_address(self, address: str) -> bool:
-        """Associate a wallet address with this user. Returns whether Trodo accepted it."""
-        return await self._run(WALLET_ADDRESS, address)
+    async def wallet_address(
+        self, address: str | None = None, *, wallet_addr: str | None = None
+    ) -> bool:
+        """Associate a wallet address with this user. Returns whether Trodo accepted it.
+
+        ``wallet_addr=`` is the vendor SDK's name of the argument; either works.
+        """
+        return await self._run(WALLET_ADDRESS, wallet_argument(address, wallet_addr))
+
+    def _write(self, write: Write, *args: object) -> Awaitable[WriteResult]:
+        # Checked now, at the call: wrong use raises even where the await is forgotten.
+        return self._written(self._write_record(write, args))
+
+    async def _written(self, record: WriteRecord) -> WriteResult:
+        return write_result(record, await self._owner.write(record))
+
+    def _upsert(self, *args: object) -> Awaitable[UpsertResult]:
+        return self._upserted(self._write_record(UPSERT_USER, args))
+
+    async def _upserted(self, record: WriteRecord) -> UpsertResult:
+        return upsert_result(record, await self._owner.write(record))
 
     async def _run(self, operation: Operation[R], *args: Any) -> R:
         checked = operation.check(*args)

@@ -22,6 +22,8 @@ from trodo._core.operations import Call
 from trodo._core.records import EventRecord
 from trodo._core.sending import DirectDeliveryBase, Flow, Retrier, SenderBase
 from trodo._core.sessions import Session
+from trodo._core.write_results import WriteOutcome
+from trodo._core.writes import WriteRecord
 from trodo._wire.deadline import call_deadline
 
 if TYPE_CHECKING:
@@ -103,6 +105,19 @@ class AsyncDirectDelivery(DirectDeliveryBase[AsyncSender]):
 
         return attempt
 
+    async def write(self, record: WriteRecord) -> WriteOutcome:
+        """Send one profile write now, awaited with retries; a failure is reported."""
+        flow, refused = self._write_flow(record)
+        answer, value = await drive(flow, self._sender.retrier)
+        return self._write_outcome(answer, value, refused)
+
+    def _write_attempt(self, record: WriteRecord) -> AsyncAttempt:
+        async def attempt() -> tuple[Answer, Any]:
+            self._count_attempt()
+            return await self._sender.transport.send_write(record)
+
+        return attempt
+
     def submit_threadsafe(self, record: EventRecord) -> None:
         """From a sync hook on any thread: send on the client's loop if it is running.
 
@@ -151,6 +166,10 @@ class AsyncDisabledDelivery(DisabledDeliveryBase):
     async def submit(self, record: EventRecord) -> None:
         """Count the (already checked) event."""
         self._accept(record)
+
+    async def write(self, record: WriteRecord) -> WriteOutcome:
+        """Count the (already checked) profile write."""
+        return self._accept_write(record)
 
     def submit_threadsafe(self, record: EventRecord) -> None:
         """Count it, from any thread."""

@@ -20,6 +20,7 @@ from trodo._core.config import Config
 from trodo._core.operations import Call
 from trodo._core.records import EventRecord
 from trodo._core.sessions import Session
+from trodo._core.writes import WriteRecord
 from trodo._wire.httpx_clients import AsyncJsonClient
 from trodo._wire.models import bulk_model_in_slices, event_model, session_model
 from trodo._wire.operations import (
@@ -37,6 +38,7 @@ from trodo._wire.transport_base import (
     log_response,
     raised,
 )
+from trodo._wire.writes import WRITE_ENDPOINTS
 from trodo_api.models import BulkEvents
 
 logger = logging.getLogger("trodo")
@@ -121,6 +123,12 @@ class AsyncTransport(TransportBase):
         """Send ``call`` as its endpoint says; the answer and the value read from it."""
         endpoint = ENDPOINTS[call.operation]
         answer, parsed = await self._post(endpoint.generated, endpoint.body(call))
+        return answer, endpoint.read(parsed)
+
+    async def send_write(self, record: WriteRecord) -> tuple[Answer, Any]:
+        """POST a profile, group or upsert write; the answer and the value read from it."""
+        endpoint = WRITE_ENDPOINTS[record.write]
+        answer, parsed = await self._post(endpoint.generated, endpoint.body(self._site_id, record))
         return answer, endpoint.read(parsed)
 
     async def aclose(self) -> None:

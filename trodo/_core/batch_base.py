@@ -3,7 +3,9 @@
 The application only validates, stamps and queues (``submit``); the driver's
 background thread (``trodo._sync.batch``) or task (``trodo._async.batch``)
 registers new sessions, posts /api/events/bulk, and feeds every answer back
-to the policy, which decides what happens next.
+to the policy, which decides what happens next. Profile, group and upsert
+writes wait in the same queue, in call order with the events, and go one
+request each (they have no bulk form): `batch_write` tells such a batch.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator, Iterator
-from typing import Any, Generic, TypeVar
+from dataclasses import replace
+from typing import Any, Generic, TypeVar, cast
 
 from trodo._core.answers import ALREADY_DONE, Answer, DropReason, Outcome
 from trodo._core.batches import Admission, Batch, Drop, policy_config
@@ -24,9 +27,18 @@ from trodo._core.policy import DeliveryPolicy
 from trodo._core.records import EventRecord
 from trodo._core.sending import SenderBase
 from trodo._core.sessions import Session
+from trodo._core.write_results import WriteOutcome, WriteStatus
+from trodo._core.writes import WriteRecord
 
 logger = logging.getLogger("trodo")
 _R = TypeVar("_R", bound=SenderBase[Any])
+
+Item = EventRecord | WriteRecord
+"""What the queue holds: events, and profile writes in their place among them."""
+
+
+def _is_write(item: Item) -> bool:
+    return type(item) is WriteRecord
 
 
 class BatchDeliveryBase(ABC, Generic[_R]):
@@ -39,7 +51,7 @@ class BatchDeliveryBase(ABC, Generic[_R]):
     def __init__(self, config: Config, sender: _R) -> None:
         self._config = config
         self._sender = sender
-        self._policy_config = policy_config(config)
+        self._policy_config = replace(policy_config(config), alone=_is_write)
         self._fresh_policy()
 
     def _fresh_policy(self) -> None:
@@ -48,9 +60,7 @@ class BatchDeliveryBase(ABC, Generic[_R]):
         The drivers make their own primitives after it, in their ``__init__``
         and ``after_fork_in_child``.
         """
-        self._policy: DeliveryPolicy[EventRecord] = DeliveryPolicy(
-            self._policy_config, random.random
-        )
+        self._policy: DeliveryPolicy[Item] = DeliveryPolicy(self._policy_config, random.random)
         self._lock = threading.Lock()
         self._stopping = False
         # Attempts that posted nothing (every event held back at a failed session
@@ -85,27 +95,32 @@ class BatchDeliveryBase(ABC, Generic[_R]):
             drops = self._policy.drain(DropReason.SHUTDOWN, detail)
         self._report(drops)
 
-    def _admit(self, record: EventRecord) -> Admission:
+    def _admit(self, record: Item) -> Admission:
         """Offer ``record`` to the policy (with the lock held)."""
         return self._policy.add(record, record.size, time.monotonic())
 
-    def _report_refusal(self, admission: Admission) -> None:
+    def _report_refusal(self, admission: Admission, item: Item | None = None) -> None:
         """Say the first refusal of an episode when it happens, and the episode's
-        total when it ends (the policy counts each event)."""
+        total when it ends (the policy counts each event and write; a refused
+        write is reported as itself when it is the first)."""
         if admission.report:
             self.report_unreported()
         if admission.accepted or not admission.first_of_episode:
             return
         if admission.reason is DropReason.SHUTDOWN:
-            detail = "tracked after shutdown(); this and later events are dropped"
+            done = "written" if isinstance(item, WriteRecord) else "tracked"
+            detail = f"{done} after shutdown(); this and later events and writes are dropped"
         else:
             detail = (
                 f"the queue is full (max_queue_size={self._config.max_queue_size}, "
-                f"max_queue_bytes={self._config.max_queue_bytes}); new events are dropped "
-                "until it drains to half"
+                f"max_queue_bytes={self._config.max_queue_bytes}); new events and writes "
+                "are dropped until it drains to half"
             )
         reason = admission.reason or DropReason.QUEUE_FULL
-        self._sender.reporter.events_failed(reason, detail, [], count=1)
+        if isinstance(item, WriteRecord):
+            self._sender.reporter.writes_failed(reason, detail, [item])
+        else:
+            self._sender.reporter.events_failed(reason, detail, [], count=1)
 
     def report_unreported(self) -> None:
         """Report the refused events not reported yet (an episode that ended, or,
@@ -120,7 +135,7 @@ class BatchDeliveryBase(ABC, Generic[_R]):
             if item.count:
                 self._sender.reporter.events_failed(item.reason, detail, [], count=item.count)
 
-    def _attempt_flow(self, batch: Batch[EventRecord]) -> AttemptFlow:
+    def _attempt_flow(self, batch: Batch[Item]) -> AttemptFlow:
         """One attempt at ``batch``, without I/O: the driver runs its steps.
 
         It yields each new session to register (accepted: progress, the backoff
@@ -130,6 +145,13 @@ class BatchDeliveryBase(ABC, Generic[_R]):
         this attempt (the server struggles): the sessions not tried yet wait too.
         """
         policy, lock = self._policy, self._lock
+        write = batch_write(batch)
+        if write is not None:  # a profile write: alone, no session to register
+            answer = yield write
+            if answer.outcome is Outcome.OK:
+                self._sender.reporter.accepted()
+            with lock:
+                return policy.on_answer(batch, answer, time.monotonic())
         failed: dict[Session, Answer] = {}
         in_a_row = 0  # transient failures in a row
         last = ALREADY_DONE
@@ -153,12 +175,12 @@ class BatchDeliveryBase(ABC, Generic[_R]):
             if answer.outcome is Outcome.RETRY:
                 last = answer
                 in_a_row += 1
-        drops: list[Drop[EventRecord]] = []
+        drops: list[Drop[Item]] = []
         empty_answer = ALREADY_DONE
         if failed:
             drops, empty_answer = self._hold_back(batch, failed)
         if batch.items:
-            answer = yield list(batch.items)
+            answer = yield cast(list[EventRecord], list(batch.items))
             if answer.outcome is Outcome.OK:
                 self._sender.reporter.accepted()
         else:
@@ -169,11 +191,11 @@ class BatchDeliveryBase(ABC, Generic[_R]):
         return drops
 
     def _hold_back(
-        self, batch: Batch[EventRecord], failed: dict[Session, Answer]
-    ) -> tuple[list[Drop[EventRecord]], Answer]:
+        self, batch: Batch[Item], failed: dict[Session, Answer]
+    ) -> tuple[list[Drop[Item]], Answer]:
         """Take the failed sessions' events out of ``batch``: refused ones are
         dropped, the others wait; also the answer to give if nothing is left."""
-        drops: list[Drop[EventRecord]] = []
+        drops: list[Drop[Item]] = []
         waiting = {s: a for s, a in failed.items() if a.outcome is Outcome.RETRY}
         now = time.monotonic()
         with self._lock:
@@ -183,12 +205,18 @@ class BatchDeliveryBase(ABC, Generic[_R]):
             if not waiting:
                 return drops, ALREADY_DONE
             answer = next(iter(waiting.values()))
-            self._policy.hold_back(batch, lambda r: r.session in waiting, answer, now)
+            self._policy.hold_back(batch, lambda r: _session(r) in waiting, answer, now)
         return drops, answer
 
-    def _report(self, drops: list[Drop[EventRecord]]) -> None:
+    def _report(self, drops: list[Drop[Item]]) -> None:
+        reporter = self._sender.reporter
         for drop in drops:
-            self._sender.reporter.events_failed(drop.reason, drop.detail, drop.items)
+            events = [i for i in drop.items if isinstance(i, EventRecord)]
+            if events:
+                reporter.events_failed(drop.reason, drop.detail, events)
+            writes = [i for i in drop.items if isinstance(i, WriteRecord)]
+            if writes:
+                reporter.writes_failed(drop.reason, drop.detail, writes)
 
     def stats(self) -> Stats:
         """The policy's counters."""
@@ -204,20 +232,37 @@ class BatchDeliveryBase(ABC, Generic[_R]):
         )
 
 
-def _of(session: Session) -> Callable[[EventRecord], bool]:
-    return lambda record: record.session is session
+def _session(item: Item) -> Session | None:
+    return item.session if isinstance(item, EventRecord) else None
 
 
-AttemptFlow = Generator[Session | list[EventRecord], Answer, list[Drop[EventRecord]]]
-"""`BatchDeliveryBase._attempt_flow`: yields a session to register or the events to
-post, is sent each answer, returns what was given up."""
+def _of(session: Session) -> Callable[[Item], bool]:
+    return lambda record: _session(record) is session
 
 
-def unregistered_sessions(batch: Batch[EventRecord]) -> Iterator[Session]:
-    """The sessions a batch needs registered first, each checked as its turn comes."""
+AttemptFlow = Generator[Session | list[EventRecord] | WriteRecord, Answer, list[Drop[Item]]]
+"""`BatchDeliveryBase._attempt_flow`: yields a session to register, the events to
+post or the write to send, is sent each answer, returns what was given up."""
+
+
+def unregistered_sessions(batch: Batch[Item]) -> Iterator[Session]:
+    """The sessions a batch of events needs registered first, each checked as its turn comes."""
     for record in batch.items:
-        if not record.session.registered:
+        if isinstance(record, EventRecord) and not record.session.registered:
             yield record.session
+
+
+def write_outcome(admission: Admission) -> WriteOutcome:
+    """What the caller of a queued write is told: queued, or dropped and why."""
+    if admission.accepted:
+        return WriteStatus.QUEUED, None, None
+    return WriteStatus.DROPPED, admission.reason, None
+
+
+def batch_write(batch: Batch[Item]) -> WriteRecord | None:
+    """The write a batch is (a write is always a batch of its own), else None."""
+    first = batch.items[0] if batch.items else None
+    return first if isinstance(first, WriteRecord) else None
 
 
 def send_failed(exc: Exception) -> Answer:

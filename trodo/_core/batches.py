@@ -11,7 +11,7 @@ import math
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from trodo._core.answers import DropReason
 from trodo._core.config import Config, positive_int, positive_seconds, seconds
@@ -40,6 +40,8 @@ class PolicyConfig:
       got through for a minute, which rides out restarts and short outages (a
       5-second outage costs nothing) without holding memory for ever; while the
       server accepts other requests, nothing is given up.
+    - ``alone=None``: which items go in a request of their own (profile
+      writes, which have no bulk form); None: none.
     """
 
     batch_size: int = 50
@@ -52,6 +54,7 @@ class PolicyConfig:
     backoff_cap: float = DEFAULT_BACKOFF_CAP
     max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
     retry_budget: float = 60.0
+    alone: Callable[[Any], bool] | None = None
 
     def __post_init__(self) -> None:
         # The client's options' own checks (trodo._core.config), so the two agree.

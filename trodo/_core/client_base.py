@@ -9,15 +9,17 @@ import threading
 import weakref
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from trodo._core import process_end
+from trodo._core.arguments import require_distinct_id
 from trodo._core.auto_events import AutoEvents
 from trodo._core.config import Config, mask
 from trodo._core.context_base import ContextBase, after_fork_in_child, switch_session
 from trodo._core.errors import Stats
 from trodo._core.sending import SenderBase
-from trodo._core.validation import require_str, require_text
+from trodo._core.validation import require_text
+from trodo._core.vendor_options import not_included
 
 logger = logging.getLogger("trodo")
 
@@ -86,14 +88,15 @@ class ClientBase(ABC, Generic[C]):
     def _new_context(self, distinct_id: str, session_id: str | None) -> C:
         """Make the context type of this client."""
 
-    def for_user(self, distinct_id: str, session_id: str | None = None) -> C:
+    def for_user(self, distinct_id: str | int, session_id: str | None = None) -> C:
         """The context of one user, created on first use and cached (LRU-bounded).
 
         Pass the browser's Trodo ``session_id`` to tie server events to the
-        browser session; the context then switches to that session.
+        browser session; the context then switches to that session. An int
+        distinct id (a database key) is the same user as its decimal string.
         """
         if type(distinct_id) is not str or not distinct_id:
-            require_str(distinct_id, "distinct_id")
+            distinct_id = require_distinct_id(distinct_id)
         if session_id is not None:
             require_text(session_id, "session_id")
         contexts = self._contexts
@@ -136,6 +139,21 @@ class ClientBase(ABC, Generic[C]):
     def disable_auto_events(self) -> None:
         """Stop; the exception hooks that were there before are put back."""
         self._auto_events.disable()
+
+    def _switch_auto_events(self, on: bool) -> None:
+        """A user context's enable/disable_auto_events (the vendor has them there too)."""
+        if on:
+            self._auto_events.enable()
+        else:
+            self._auto_events.disable()
+
+    if not TYPE_CHECKING:  # a type checker still reports a misspelt attribute
+
+        def __getattr__(self, name: str) -> Any:
+            # Only for names not found otherwise: the vendor's LLM-tracing ones
+            # say they are not included rather than a bare AttributeError.
+            kind = type(self).__name__
+            raise not_included(kind, name, f"{kind!r} object has no attribute {name!r}")
 
     @abstractmethod
     def _capture_uncaught(self, error: BaseException) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import urlsplit
 
+from trodo._core import vendor_options as vendor
 from trodo._core.errors import ErrorCallback
 from trodo._core.validation import require_str, require_text
 
@@ -168,6 +169,15 @@ class Config:
     retry_budget: float = _option(60.0, seconds)
     shutdown_timeout: float = _option(5.0, positive_seconds)
     auto_events_distinct_id: str = _option("server", non_empty_str)
+    # trodo-python's LLM-tracing options: accepted so that its code starts
+    # unchanged; they configure nothing here (trodo._core.vendor_options).
+    auto_instrument: bool | None = _option(None, vendor.check_auto_instrument)
+    disable_instrumentations: Sequence[str] | None = _option(
+        None, vendor.check_disable_instrumentations
+    )
+    otel_mode: str | None = _option(None, vendor.check_otel_mode)
+    delivery: str | None = _option(None, vendor.check_delivery)
+    delivery_options: Mapping[str, Any] | None = _option(None, vendor.check_delivery_options)
     disabled: bool = _option(False, unchecked)
     proxy: str | None = _option(None, proxy_url)
     verify: bool | str | ssl.SSLContext = _option(True, tls_verify)  # noqa: RUF009
@@ -267,6 +277,16 @@ class ClientOptions(TypedDict, total=False):
     """Seconds ``shutdown()`` and interpreter exit wait for delivery (default 5)."""
     auto_events_distinct_id: str
     """Distinct id that uncaught exceptions are reported under (default "server")."""
+    auto_instrument: bool | None
+    """trodo-python's LLM tracing switch: False (or None) is silent; True warns once."""
+    disable_instrumentations: Sequence[str] | None
+    """trodo-python's tracing instrumentations to turn off: accepted, nothing to turn off."""
+    otel_mode: str | None
+    """trodo-python's tracing mode, "trodo" or "otlp": accepted; "otlp" warns once."""
+    delivery: str | None
+    """trodo-python's trace delivery, "auto", "background" or "immediate": accepted."""
+    delivery_options: Mapping[str, Any] | None
+    """trodo-python's trace sender settings: accepted."""
     disabled: bool
     """Check every call, send nothing (no site id needed); default TRODO_DISABLED."""
     proxy: str | None

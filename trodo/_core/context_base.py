@@ -30,6 +30,7 @@ from trodo._core.validation import (
     require_text,
 )
 from trodo._core.wire_size import name_bytes, text_bytes
+from trodo._core.writes import Write, WriteRecord, write_record
 
 R = TypeVar("R")
 
@@ -49,6 +50,10 @@ class ContextOwner(Protocol):
 
     def alias(self, distinct_id: str, context: ContextBase) -> None:
         """After an identify merge, ``for_user(distinct_id)`` returns ``context``."""
+        ...
+
+    def auto_events(self, on: bool) -> None:
+        """Turn the client's auto events on or off."""
         ...
 
 
@@ -164,6 +169,21 @@ class ContextBase:
                 f"({self._max_bytes:,}) allows one request; send large data elsewhere and "
                 "track a reference to it"
             )
+
+    def _write_record(self, write: Write, args: tuple[Any, ...]) -> WriteRecord:
+        """A profile write for this user, its arguments checked (raises on wrong use)."""
+        return write_record(write, self._distinct_id, args, self._max_bytes)
+
+    # -- auto events (the vendor has them on the user's context too) ------------------
+
+    def enable_auto_events(self) -> None:
+        """Send uncaught exceptions as critical ``server_error`` events: the client's
+        setting (the same as ``client.enable_auto_events()``)."""
+        self._owner.auto_events(True)
+
+    def disable_auto_events(self) -> None:
+        """Stop sending uncaught exceptions: the client's setting."""
+        self._owner.auto_events(False)
 
     # -- operations -----------------------------------------------------------------
 

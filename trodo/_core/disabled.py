@@ -3,7 +3,7 @@
 What the sync and async disabled deliveries share: counting the events they
 were handed (``Stats.disabled``), and answering operations (identify, reset,
 wallet address) as accepted, with no request, no session registration, no
-thread and no task.
+thread and no task. Profile writes are counted too and answer "disabled".
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from trodo._core.config import Config
 from trodo._core.errors import Stats
 from trodo._core.operations import Call
 from trodo._core.records import EventRecord
+from trodo._core.write_results import WriteOutcome, WriteStatus
+from trodo._core.writes import WriteRecord
 
 
 def unsent_answer(call: Call) -> tuple[Answer, Any]:
@@ -38,9 +40,14 @@ class DisabledDeliveryBase:
         self._lock = threading.Lock()
         self._count = 0
 
-    def _accept(self, record: EventRecord) -> None:
+    def _accept(self, record: EventRecord | WriteRecord) -> None:
         with self._lock:
             self._count += 1
+
+    def _accept_write(self, record: WriteRecord) -> WriteOutcome:
+        """A profile write (already checked): counted like an event, never sent."""
+        self._accept(record)
+        return WriteStatus.DISABLED, None, None
 
     def after_fork_in_child(self) -> None:
         """A forked child counts its own events (the lock may have been held at the fork)."""

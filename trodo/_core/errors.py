@@ -22,6 +22,17 @@ class LostEvent:
     """Epoch seconds of the call (or the caller's own timestamp)."""
 
 
+@dataclass(frozen=True, slots=True)
+class LostWrite:
+    """A profile, group or upsert write Trodo did not receive, as it was called."""
+
+    operation: str
+    """e.g. "people.set", "groups.profile.union", "users.upsert"."""
+    distinct_id: str
+    arguments: dict[str, Any]
+    """Its checked arguments by name, e.g. ``{"properties": {"plan": "pro"}}``."""
+
+
 class DeliveryError(Exception):
     """Passed to ``on_error`` when something could not be delivered; never raised at you.
 
@@ -40,21 +51,25 @@ class DeliveryError(Exception):
         detail: str,
         events: tuple[LostEvent, ...] = (),
         count: int | None = None,
+        writes: tuple[LostWrite, ...] = (),
     ) -> None:
         self.reason = reason
         """Why: gave_up, rejected, too_large, unauthorized, queue_full or shutdown."""
         self.operation = operation
-        """What failed: "track", "register_session", "identify", "reset" or "wallet_address"."""
+        """What failed: "track", "register_session", "identify", "reset", "wallet_address",
+        or a profile write ("people.set", "groups.add_group", "users.upsert", ...)."""
         self.detail = detail
         """The last answer or fault, e.g. "HTTP 503" or "ConnectTimeout"."""
         self.events = events
         """The events given up (empty for identify, reset and wallet address)."""
-        self.count = len(events) if count is None else count
-        """How many events were given up (queue_full counts without keeping them)."""
+        self.writes = writes
+        """The profile, group or upsert writes given up (empty for the others)."""
+        self.count = len(events) + len(writes) if count is None else count
+        """How many events or writes were given up (queue_full counts without keeping them)."""
         super().__init__(self._message())
 
     def _message(self) -> str:
-        what = f"{self.count} event(s)" if self.count else self.operation
+        what = f"{self.count} event(s)" if self.count and not self.writes else self.operation
         return f"trodo could not deliver {what}: {self.reason} ({self.detail})"
 
 
@@ -63,8 +78,9 @@ ErrorCallback = Callable[[DeliveryError], None]
 
 class TrodoWarning(UserWarning):
     """Issued (through :mod:`warnings`, so it shows without any logging setup) when
-    Trodo refuses the site id, once per episode, and when the HTTP client cannot be
-    set up from its options or the environment (a broken proxy or CA bundle).
+    Trodo refuses the site id, once per episode, when the HTTP client cannot be
+    set up from its options or the environment (a broken proxy or CA bundle), and
+    once per process when an option of trodo-python asks for its LLM tracing.
 
     Silence it like any warning::
 
@@ -74,7 +90,10 @@ class TrodoWarning(UserWarning):
 
 @dataclass(frozen=True, slots=True)
 class Stats:
-    """Delivery counters of one client, from :meth:`TrodoClient.stats`."""
+    """Delivery counters of one client, from :meth:`TrodoClient.stats`.
+
+    A profile, group or upsert write counts as one, beside the events.
+    """
 
     sent: int = 0
     """Events Trodo accepted."""
@@ -85,7 +104,7 @@ class Stats:
     retried: int = 0
     """Requests sent again after a transient failure."""
     requests: int = 0
-    """Event requests sent (single or bulk), retries included."""
+    """Requests sent (events single or bulk, profile writes), retries included."""
     dropped: dict[str, int] = field(default_factory=dict)
     """Events given up, by reason: plain str keys ("gave_up", "rejected", ...), only
     reasons that happened, the same in both modes."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from trodo._core.answers import Answer, Outcome
+from trodo._core.arguments import require_distinct_id
 from trodo._core.sessions import Session
 from trodo._core.validation import require_text
 
@@ -95,7 +96,7 @@ class Call:
 
 IDENTIFY: Operation[IdentifyResult] = Operation(
     "identify",
-    check=lambda identify_id: (require_text(identify_id, "identify_id"),),
+    check=lambda identify_id: (require_distinct_id(identify_id, "identify_id"),),
     result=lambda reply: IdentifyResult(reply.ok, reply.distinct_id, reply.merged),
     follows_merge=True,
 )

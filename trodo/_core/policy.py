@@ -15,7 +15,8 @@ The rules:
   trigger: when more events wait (a burst, or a backlog after an outage) one
   request carries as many as fit in ``max_request_events`` and
   ``max_request_bytes``. An event larger than ``max_request_bytes`` on its own
-  still goes, alone (the server may then answer 413). A flush ticket or
+  still goes, alone (the server may then answer 413), and so does an item
+  the settings' ``alone`` names (a profile write). A flush ticket or
   `DeliveryPolicy.close` makes the covered events due at once.
 * One request at a time, in order. Events are delivered in the order they
   were added, also across retries and splits.
@@ -298,12 +299,16 @@ class DeliveryPolicy(HeldBack[T], Refusals[T]):
         """How many queued events fit beside ``nbytes`` already in a request, and
         the bytes then. An event alone in a request always goes, even when over
         the limit."""
-        max_bytes, count = self._config.max_request_bytes, 0
-        for size in self._sizes[self._off : self._off + min(room, self._queued())]:
-            if (count or nbytes) and nbytes + size > max_bytes:
+        max_bytes, count, off = self._config.max_request_bytes, 0, self._off
+        alone = self._config.alone  # e.g. a profile write: a request of its own
+        for size in self._sizes[off : off + min(room, self._queued())]:
+            lone = alone is not None and alone(self._items[off + count])
+            if (count or nbytes) and (nbytes + size > max_bytes or lone):
                 break
             nbytes += size
             count += 1
+            if lone:
+                break
         return count, nbytes
 
     def _taken(self, count: int) -> None:

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 
 from trodo._core.answers import DROP_REASONS, Answer, DropReason
 from trodo._core.config import mask, redact
-from trodo._core.errors import DeliveryError, ErrorCallback, LostEvent, TrodoWarning
+from trodo._core.errors import DeliveryError, ErrorCallback, LostEvent, LostWrite, TrodoWarning
 from trodo._core.records import EventRecord
+from trodo._core.writes import WriteRecord
 
 logger = logging.getLogger("trodo")
 
@@ -79,6 +80,15 @@ class Reporter:
         """Report events given up (``count`` when the records were not kept)."""
         detail = redact(detail, self._site_id)
         self.report(DeliveryError(reason, "track", detail, lost(records), count or len(records)))
+
+    def writes_failed(
+        self, reason: DropReason, detail: str, records: Sequence[WriteRecord]
+    ) -> None:
+        """Report profile, group or upsert writes given up: one report each, as each
+        names its own operation."""
+        for r in records:
+            lost_write = LostWrite(r.write.name, r.distinct_id, r.arguments())
+            self.report(DeliveryError(reason, r.write.name, detail, writes=(lost_write,)))
 
     def answer_failed(self, operation: str, answer: Answer) -> None:
         """Report a request (identify, reset, ...) that failed for good."""

@@ -25,6 +25,8 @@ from trodo._core.records import EventRecord
 from trodo._core.reporting import Reporter
 from trodo._core.retry import call_retry_delay
 from trodo._core.sessions import Session
+from trodo._core.write_results import WriteOutcome, WriteStatus
+from trodo._core.writes import WriteRecord
 
 _T = TypeVar("_T")
 
@@ -132,6 +134,25 @@ class EventReport:
         return True
 
 
+class WriteReport:
+    """A profile write sent on its own: failures are reported with the write."""
+
+    def __init__(self, reporter: Reporter, record: WriteRecord) -> None:
+        self._reporter = reporter
+        self._record = record
+
+    def refused(self) -> Answer:
+        detail = "written after shutdown()"
+        self._reporter.writes_failed(DropReason.SHUTDOWN, detail, [self._record])
+        return Answer(Outcome.REJECTED, detail=detail)
+
+    def failed(self, answer: Answer) -> bool:
+        if answer.outcome is Outcome.OK:
+            return False
+        self._reporter.writes_failed(DROP_REASONS[answer.outcome], answer.detail, [self._record])
+        return True
+
+
 class SenderBase(ABC, Generic[_S]):
     """What the sync and async request senders share: the flow, retries, reporting.
 
@@ -200,6 +221,25 @@ class DirectDeliveryBase(ABC, Generic[_R]):
     @abstractmethod
     def _attempt(self, record: EventRecord) -> Any:
         """One try at sending ``record``, counted."""
+
+    def _write_flow(self, record: WriteRecord) -> tuple[Flow[Any], bool]:
+        """The flow of a write (no session registered first), and whether it is
+        refused (the client was shut down)."""
+        sender = self._sender
+        report = WriteReport(sender.reporter, record)
+        return sender.flow(report, None, self._write_attempt(record)), sender.closed
+
+    @abstractmethod
+    def _write_attempt(self, record: WriteRecord) -> Any:
+        """One try at sending the write ``record``, counted."""
+
+    def _write_outcome(self, answer: Answer, value: Any, refused: bool) -> WriteOutcome:
+        """What the caller of a write sent on the call is told."""
+        self._delivered(answer)
+        if answer.outcome is Outcome.OK:
+            return WriteStatus.SENT, None, value
+        reason = DropReason.SHUTDOWN if refused else DROP_REASONS[answer.outcome]
+        return WriteStatus.DROPPED, reason, None
 
     def _count_attempt(self) -> None:
         with self._lock:

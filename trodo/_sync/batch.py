@@ -22,10 +22,12 @@ from collections.abc import Callable
 
 from trodo._core import process_end
 from trodo._core.answers import DropReason
-from trodo._core.batch_base import BatchDeliveryBase, send_failed
-from trodo._core.batches import Batch, Drop
+from trodo._core.batch_base import BatchDeliveryBase, Item, send_failed, write_outcome
+from trodo._core.batches import Admission, Batch, Drop
 from trodo._core.config import Config
 from trodo._core.records import EventRecord
+from trodo._core.write_results import WriteOutcome
+from trodo._core.writes import WriteRecord
 from trodo._sync.direct import Sender
 from trodo._sync.sessions import threaded_session
 
@@ -52,6 +54,15 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
 
     def submit(self, record: EventRecord) -> None:
         """Queue one event; returns at once, whatever the network is doing."""
+        self._offer(record)
+
+    def write(self, record: WriteRecord) -> WriteOutcome:
+        """Queue one profile write, in order with the events; returns at once."""
+        return write_outcome(self._offer(record))
+
+    def _offer(self, record: Item) -> Admission:
+        """Queue ``record``, then start or wake the sender if it should look (no
+        lock held then), and report a refusal."""
         start, wake = False, None
         with self._lock:
             admission = self._admit(record)
@@ -62,7 +73,8 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
         elif wake is not None:
             wake.set()
         if not admission.accepted or admission.report:
-            self._report_refusal(admission)
+            self._report_refusal(admission, record)
+        return admission
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything queued before the call is delivered or given up."""
@@ -181,7 +193,7 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
             for event in waiters:
                 event.set()
 
-    def _attempt(self, batch: Batch[EventRecord]) -> list[Drop[EventRecord]]:
+    def _attempt(self, batch: Batch[Item]) -> list[Drop[Item]]:
         """One attempt (``_attempt_flow``): its registrations and post, on this thread."""
         transport = self._sender.transport
         flow = self._attempt_flow(batch)
@@ -191,6 +203,8 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
                 try:
                     if isinstance(step, list):
                         answer = transport.send_events(step)
+                    elif isinstance(step, WriteRecord):
+                        answer = transport.send_write(step)[0]
                     else:
                         answer = threaded_session(step).ensure_registered(
                             transport.register_session
@@ -199,5 +213,5 @@ class BatchDelivery(BatchDeliveryBase[Sender]):
                     answer = send_failed(exc)
                 step = flow.send(answer)
         except StopIteration as done:
-            drops: list[Drop[EventRecord]] = done.value
+            drops: list[Drop[Item]] = done.value
             return drops

@@ -15,12 +15,16 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, Unpack
 
 from trodo._core.answers import Answer
+from trodo._core.arguments import wallet_argument
 from trodo._core.client_base import ClientBase
 from trodo._core.config import ClientOptions, resolve
 from trodo._core.context_base import ContextBase
 from trodo._core.disabled import refuse_when_disabled, unsent_answer
 from trodo._core.operations import Call
+from trodo._core.profiles import ClientWrites
 from trodo._core.records import EventRecord
+from trodo._core.write_results import UpsertResult, WriteOutcome, WriteResult
+from trodo._core.writes import WriteRecord
 from trodo._sync.context import UserContext
 
 if TYPE_CHECKING:
@@ -38,9 +42,11 @@ class _Port:
     submit: Callable[[EventRecord], None]
     request: Callable[[Call], tuple[Answer, Any]]
     alias: Callable[[str, ContextBase], None]
+    write: Callable[[WriteRecord], WriteOutcome]
+    auto_events: Callable[[bool], None]
 
 
-class TrodoClient(ClientBase[UserContext]):
+class TrodoClient(ClientBase[UserContext], ClientWrites[WriteResult, UpsertResult]):
     """A Trodo client: one per process (or per worker process), shared by all threads.
 
     ``site_id`` falls back to TRODO_SITE_ID; every option is listed in
@@ -78,6 +84,8 @@ class TrodoClient(ClientBase[UserContext]):
             self._delivery.submit,
             request,
             self._alias,
+            self._delivery.write,
+            self._switch_auto_events,
         )
         super().__init__(config, self._transport, self._sender, self._delivery)
 
@@ -103,11 +111,14 @@ class TrodoClient(ClientBase[UserContext]):
     def _new_context(self, distinct_id: str, session_id: str | None) -> UserContext:
         return UserContext(self._port, distinct_id, session_id)
 
+    def _user(self, distinct_id: str | int) -> UserContext:
+        return self.for_user(distinct_id)
+
     # -- the same operations as direct methods --------------------------------------------
 
     def track(
         self,
-        distinct_id: str,
+        distinct_id: str | int,
         event_name: str,
         properties: Mapping[str, object] | None = None,
         category: str = "custom",
@@ -119,7 +130,7 @@ class TrodoClient(ClientBase[UserContext]):
 
     track_event = track
 
-    def identify(self, identify_id: str, session_id: str | None = None) -> UserContext:
+    def identify(self, identify_id: str | int, session_id: str | None = None) -> UserContext:
         """Identify the user ``identify_id`` (optionally on the browser's session).
 
         Returns the user's context, which follows a merged distinct id.
@@ -128,17 +139,20 @@ class TrodoClient(ClientBase[UserContext]):
         context.identify(identify_id)
         return context
 
-    def reset(self, distinct_id: str) -> bool:
+    def reset(self, distinct_id: str | int) -> bool:
         """``for_user(distinct_id).reset()``."""
         return self.for_user(distinct_id).reset()
 
-    def wallet_address(self, distinct_id: str, address: str) -> bool:
-        """``for_user(distinct_id).wallet_address(address)``."""
+    def wallet_address(
+        self, distinct_id: str | int, address: str | None = None, *, wallet_addr: str | None = None
+    ) -> bool:
+        """``for_user(distinct_id).wallet_address(address)`` (or the vendor's ``wallet_addr=``)."""
+        address = wallet_argument(address, wallet_addr)  # type: ignore[assignment]
         return self.for_user(distinct_id).wallet_address(address)
 
     def capture_error(
         self,
-        distinct_id: str,
+        distinct_id: str | int,
         error: BaseException,
         severity: str = "error",
         *,

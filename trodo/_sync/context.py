@@ -12,9 +12,19 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from trodo._core.answers import ALREADY_DONE, Answer
+from trodo._core.arguments import wallet_argument
 from trodo._core.context_base import ContextBase, ContextOwner
 from trodo._core.operations import IDENTIFY, RESET, WALLET_ADDRESS, Call, IdentifyResult, Operation
+from trodo._core.profiles import UserWrites
 from trodo._core.records import EventRecord
+from trodo._core.write_results import (
+    UpsertResult,
+    WriteOutcome,
+    WriteResult,
+    upsert_result,
+    write_result,
+)
+from trodo._core.writes import UPSERT_USER, Write, WriteRecord
 from trodo._sync.sessions import ThreadedSession
 
 R = TypeVar("R")
@@ -31,8 +41,12 @@ class UserPort(ContextOwner, Protocol):
         """Send an operation's call and wait for its answer (failures reported)."""
         ...
 
+    def write(self, record: WriteRecord) -> WriteOutcome:
+        """Send a profile write now (batching off) or queue it (on)."""
+        ...
 
-class UserContext(ContextBase):
+
+class UserContext(ContextBase, UserWrites[WriteResult, UpsertResult]):
     """One user (a distinct id) and their server session.
 
     Get one with :meth:`TrodoClient.for_user`; it is cached per distinct id,
@@ -40,6 +54,11 @@ class UserContext(ContextBase):
 
         user = client.for_user("user_42", session_id=browser_session_id)
         user.track("checkout_completed", {"amount": 49.5, "currency": "EUR"})
+        user.people.set({"plan": "pro"})
+        user.get_group("company", "acme").set({"seats": 12})
+
+    Profile and group writes return a :class:`trodo.WriteResult`: "sent"
+    (batching off), "queued" (batching on) or "dropped" (reported to on_error).
     """
 
     __slots__ = ()
@@ -89,7 +108,7 @@ class UserContext(ContextBase):
         """
         self._owner.submit(self._error_record(error, severity, properties))
 
-    def identify(self, identify_id: str) -> IdentifyResult:
+    def identify(self, identify_id: str | int) -> IdentifyResult:
         """Link this user to your own id for them (database id, Stripe customer id, ...).
 
         When Trodo merges the identity into another distinct id, this
@@ -105,9 +124,20 @@ class UserContext(ContextBase):
         """
         return self._run(RESET)
 
-    def wallet_address(self, address: str) -> bool:
-        """Associate a wallet address with this user. Returns whether Trodo accepted it."""
-        return self._run(WALLET_ADDRESS, address)
+    def wallet_address(self, address: str | None = None, *, wallet_addr: str | None = None) -> bool:
+        """Associate a wallet address with this user. Returns whether Trodo accepted it.
+
+        ``wallet_addr=`` is the vendor SDK's name of the argument; either works.
+        """
+        return self._run(WALLET_ADDRESS, wallet_argument(address, wallet_addr))
+
+    def _write(self, write: Write, *args: object) -> WriteResult:
+        record = self._write_record(write, args)
+        return write_result(record, self._owner.write(record))
+
+    def _upsert(self, *args: object) -> UpsertResult:
+        record = self._write_record(UPSERT_USER, args)
+        return upsert_result(record, self._owner.write(record))
 
     def _run(self, operation: Operation[R], *args: Any) -> R:
         call = self._prepare(operation, operation.check(*args))

@@ -17,6 +17,8 @@ from trodo._core.operations import Call
 from trodo._core.records import EventRecord
 from trodo._core.sending import Attempt, DirectDeliveryBase, Flow, Retrier, SenderBase
 from trodo._core.sessions import Session
+from trodo._core.write_results import WriteOutcome
+from trodo._core.writes import WriteRecord
 from trodo._sync.sessions import threaded_session
 from trodo._wire.deadline import call_deadline
 
@@ -81,6 +83,19 @@ class DirectDelivery(DirectDeliveryBase[Sender]):
 
         return attempt
 
+    def write(self, record: WriteRecord) -> WriteOutcome:
+        """Send one profile write now, with retries; a failure is reported, never raised."""
+        flow, refused = self._write_flow(record)
+        answer, value = drive(flow, self._sender.retrier)
+        return self._write_outcome(answer, value, refused)
+
+    def _write_attempt(self, record: WriteRecord) -> Attempt:
+        def attempt() -> tuple[Answer, Any]:
+            self._count_attempt()
+            return self._sender.transport.send_write(record)
+
+        return attempt
+
     def flush(self, timeout: float | None = None) -> bool:
         """Nothing waits when batching is off: every event was sent or reported.
 
@@ -99,6 +114,10 @@ class DisabledDelivery(DisabledDeliveryBase):
     def submit(self, record: EventRecord) -> None:
         """Count the (already checked) event."""
         self._accept(record)
+
+    def write(self, record: WriteRecord) -> WriteOutcome:
+        """Count the (already checked) profile write."""
+        return self._accept_write(record)
 
     def flush(self, timeout: float | None = None) -> bool:
         """Nothing ever waits."""

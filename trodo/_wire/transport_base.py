@@ -60,8 +60,9 @@ class HttpSetupError(Exception):
 def classify_error(exc: Exception, last: httpx.Response | None) -> Answer:
     """What a raised exception means: network faults are transient.
 
-    Two generator limitations surface as exceptions although the server did
-    answer: a 2xx body that is not JSON (json.JSONDecodeError), and a status
+    Generator limitations surface as exceptions although the server did
+    answer: a 2xx body that is not JSON (json.JSONDecodeError) or not of the
+    documented shape (TypeError, KeyError, ...), and a status
     outside http.HTTPStatus such as Cloudflare's 520
     (openapi-python-client issue #1442). The response hook kept the answer,
     so it is classified by its status like any other.

@@ -11,6 +11,9 @@ test whose code sent an invalid request::
         client.flush()
         assert [e["event_name"] for e in trodo_server.events] == ["signup"]
 
+Profile, group and upsert writes are in ``profile_updates``, each a
+``ProfileUpdate`` naming its operation (``"people.set"``, ``"users.upsert"``, ...).
+
 ``python -m trodo.testing --port 8787`` (or ``trodo-mock-server``) runs it as
 a dev server that prints each request as it arrives. Every server also serves
 a live page at its root (``server.page_url``): the requests in a browser, as
@@ -26,6 +29,7 @@ from trodo.testing._faults import Answer, Responder
 from trodo.testing._records import (
     Event,
     IdentifyCall,
+    ProfileUpdate,
     RecordedRequest,
     ResetCall,
     SessionData,
@@ -41,6 +45,7 @@ __all__ = [
     "Event",
     "IdentifyCall",
     "MockTrodoServer",
+    "ProfileUpdate",
     "RecordedRequest",
     "ResetCall",
     "Responder",

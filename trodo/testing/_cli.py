@@ -24,6 +24,7 @@ from trodo.testing._records import (
     WALLET_PATH,
     RecordedRequest,
     compact_json,
+    profile_operation,
 )
 
 DEFAULT_PORT = 8787
@@ -84,7 +85,17 @@ def _items(request: RecordedRequest) -> list[str]:
         return [f"reset     distinct_id={body['distinctId']}  session_id={body['sessionId']}"]
     if request.path == WALLET_PATH:
         return [f"wallet    distinct_id={body['distinctId']}  address={body['walletAddress']}"]
+    operation = profile_operation(request.path)
+    if operation is not None:
+        return [_profile(operation, body)]
     return [compact_json(body)]
+
+
+def _profile(operation: str, body: Any) -> str:
+    user = body.get("userId", body.get("distinctId"))
+    rest = {k: v for k, v in body.items() if k not in ("siteId", "userId", "distinctId")}
+    tail = f"  {_cut(compact_json(rest))}" if rest else ""
+    return f"{operation}  distinct_id={user}{tail}"
 
 
 def _event(event: Any) -> str:
@@ -173,7 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         server.stop()
     requests = server.requests
     print(
-        f"\nStopped after {len(requests)} request(s): {len(server.events)} event(s) accepted, "
+        f"\nStopped after {len(requests)} request(s): {len(server.events)} event(s) and "
+        f"{len(server.profile_updates)} profile update(s) accepted, "
         f"{len(server.violations)} violation(s).",
         flush=True,
     )

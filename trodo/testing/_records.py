@@ -18,6 +18,20 @@ BULK_PATH = "/api/events/bulk"
 IDENTIFY_PATH = "/api/sdk/identify"
 RESET_PATH = "/api/sdk/reset"
 WALLET_PATH = "/api/sdk/wallet-address"
+# Profile, group and upsert writes: every path under these (protocol.md).
+PROFILE_PREFIXES = ("/api/sdk/people/", "/api/sdk/groups/", "/api/sdk/users/")
+_API_PREFIX = "/api/sdk/"
+
+
+def profile_operation(path: str) -> str | None:
+    """The operation a profile-write path names, e.g. ``"people.set"``, else ``None``.
+
+    The name is the path after ``/api/sdk/`` with dots for slashes:
+    ``people.set``, ``groups.set_group``, ``groups.profile.union``, ``users.upsert``.
+    """
+    if not path.startswith(PROFILE_PREFIXES):
+        return None
+    return path[len(_API_PREFIX) :].replace("/", ".")
 
 
 class Event(TypedDict):
@@ -77,6 +91,32 @@ class WalletAddressCall(ResetCall):
 
 
 @dataclass(frozen=True)
+class ProfileUpdate:
+    """One accepted profile, group or upsert write: the operation and its wire body.
+
+    ``operation`` is the path after ``/api/sdk/`` with dots for slashes:
+    ``"people.set"``, ``"people.unset"``, ``"groups.add_group"``,
+    ``"groups.profile.increment"``, ``"users.upsert"``. ``body`` is the JSON
+    body as sent (camelCase keys, protocol.md).
+
+    Example::
+
+        assert server.profile_updates == [
+            ProfileUpdate("people.set", {"siteId": "test-site", "userId": "user_42",
+                                         "properties": {"plan": "pro"}}),
+        ]
+    """
+
+    operation: str
+    body: dict[str, Any]
+
+    @property
+    def user_id(self) -> str:
+        """The user written to: ``userId``, or ``distinctId`` for ``users.upsert``."""
+        return str(self.body.get("userId", self.body.get("distinctId")))
+
+
+@dataclass(frozen=True)
 class RecordedRequest:
     """One request the mock server received, and what it did with it.
 
@@ -128,6 +168,14 @@ class RecordedRequest:
         if self.path == BULK_PATH:
             return cast(list[Event], self.json["events"])
         return []
+
+    @property
+    def profile_update(self) -> ProfileUpdate | None:
+        """The profile, group or upsert write the request carried (valid ones only)."""
+        operation = profile_operation(self.path)
+        if operation is None or not self.valid:
+            return None
+        return ProfileUpdate(operation, cast(dict[str, Any], self.json))
 
     def describe(self) -> str:
         """A one-line summary: method, path, answer and why."""

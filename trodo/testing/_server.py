@@ -24,6 +24,7 @@ from trodo.testing._records import (
     WALLET_PATH,
     Event,
     IdentifyCall,
+    ProfileUpdate,
     RecordedRequest,
     ResetCall,
     SessionData,
@@ -248,6 +249,25 @@ class MockTrodoServer:
     def wallet_addresses(self) -> list[WalletAddressCall]:
         """The body of each accepted wallet-address call."""
         return [cast(WalletAddressCall, r.json) for r in self._accepted(WALLET_PATH)]
+
+    @property
+    def profile_updates(self) -> list[ProfileUpdate]:
+        """Each accepted profile, group and upsert write, in arrival order, its operation named.
+
+        Example::
+
+            client.people_set("user_42", {"plan": "pro"})
+            [update] = server.profile_updates
+            assert (update.operation, update.body["properties"]) == ("people.set", {"plan": "pro"})
+        """
+        found = (r.profile_update for r in self._accepted())
+        return [update for update in found if update is not None]
+
+    def wait_for_profile_updates(
+        self, count: int, timeout: float = DEFAULT_WAIT
+    ) -> list[ProfileUpdate]:
+        """Block until at least ``count`` profile writes were accepted; return them all."""
+        return self._wait(lambda: self.profile_updates, count, timeout, "profile updates")
 
     def wait_for_events(self, count: int, timeout: float = DEFAULT_WAIT) -> list[Event]:
         """Block until the server has accepted at least ``count`` events; return them.

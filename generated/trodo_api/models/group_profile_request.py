@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+
+T = TypeVar("T", bound="GroupProfileRequest")
+
+
+@_attrs_define
+class GroupProfileRequest:
+    """Names a group's profile, reached through a user (delete)."""
+
+    site_id: str
+    user_id: str
+    """ The distinct id of the user through whom the group was reached. """
+    group_key: str
+    group_id: str
+
+    def to_dict(self) -> dict[str, Any]:
+        site_id = self.site_id
+
+        user_id = self.user_id
+
+        group_key = self.group_key
+
+        group_id = self.group_id
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "siteId": site_id,
+                "userId": user_id,
+                "groupKey": group_key,
+                "groupId": group_id,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        site_id = d.pop("siteId")
+
+        user_id = d.pop("userId")
+
+        group_key = d.pop("groupKey")
+
+        group_id = d.pop("groupId")
+
+        group_profile_request = cls(
+            site_id=site_id,
+            user_id=user_id,
+            group_key=group_key,
+            group_id=group_id,
+        )
+
+        return group_profile_request
