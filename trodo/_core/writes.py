@@ -24,6 +24,7 @@ from typing import Any, Final
 
 from trodo._core.arguments import json_copy
 from trodo._core.validation import json_size, require_text
+from trodo._core.wire_size import text_bytes
 
 __all__ = ["FIXED_PROPERTIES", "WRITES", "Write", "WriteRecord"]
 
@@ -284,7 +285,8 @@ def write_record(
     is refused here: the server could only refuse it.
     """
     checked = write.check(*args)
-    size = json_size(checked) + len(distinct_id.encode()) + WRITE_OVERHEAD_BYTES
+    # The distinct id as JSON writes it (escapes included), as an event's is counted.
+    size = json_size(checked) + text_bytes(distinct_id) + WRITE_OVERHEAD_BYTES
     if size > max_bytes:
         raise ValueError(
             f"the {write.name} write is {size:,} bytes as JSON, more than max_request_bytes "
