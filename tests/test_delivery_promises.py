@@ -246,6 +246,28 @@ def test_the_queue_byte_bound_counts_escapes_in_the_distinct_id_of_a_profile_wri
     assert sum(wire) >= bound // 2
 
 
+def test_the_queue_byte_bound_counts_the_site_id_in_the_body_of_a_profile_write() -> None:
+    bound = 64 * 1024
+    people_set = "/api/sdk/people/set"
+    site_id = "s" * 400  # every people and group body carries siteId
+    with MockTrodoServer(site_id=site_id) as server:
+        gate = Gate(lambda path, body: path == people_set)
+        server.respond_with(gate, path=people_set)
+        errors = ErrorLog()
+        client = server.client(batch_enabled=True, max_queue_bytes=bound, on_error=errors)
+        for i in range(2_000):
+            client.for_user(f"u{i}").people.set({"plan": "pro"})
+            if errors.errors:
+                break
+        assert errors.reasons() == ["queue_full"]
+        gate.open()
+        assert client.flush(PATIENCE)
+        client.shutdown()
+        wire = [len(r.body) for r in server.requests if r.path == people_set]  # as sent
+    assert sum(wire) <= bound
+    assert sum(wire) >= bound // 2
+
+
 # -- every event given up is heard of ------------------------------------------------------------
 
 

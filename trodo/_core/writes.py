@@ -277,7 +277,7 @@ WRITES: tuple[Write, ...] = (
 
 
 def write_record(
-    write: Write, distinct_id: str, args: tuple[Any, ...], max_bytes: int
+    write: Write, distinct_id: str, site_id: str, args: tuple[Any, ...], max_bytes: int
 ) -> WriteRecord:
     """Check the caller's arguments and make the record (raises on wrong use).
 
@@ -285,8 +285,10 @@ def write_record(
     is refused here: the server could only refuse it.
     """
     checked = write.check(*args)
-    # The distinct id as JSON writes it (escapes included), as an event's is counted.
-    size = json_size(checked) + text_bytes(distinct_id) + WRITE_OVERHEAD_BYTES
+    # The ids as JSON writes them (escapes included), as an event's are counted; the
+    # body's siteId too (upsert has none: counted all the same, a bound from above).
+    size = json_size(checked) + text_bytes(distinct_id) + text_bytes(site_id)
+    size += WRITE_OVERHEAD_BYTES
     if size > max_bytes:
         raise ValueError(
             f"the {write.name} write is {size:,} bytes as JSON, more than max_request_bytes "
