@@ -4,13 +4,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from trodo import DeliveryError
+from trodo import DeliveryError, TrodoWarning
 from trodo.testing import Answer, MockTrodoServer, RecordedRequest
 
 BULK = "/api/events/bulk"
@@ -18,6 +20,17 @@ EVENTS = "/api/events"
 SESSIONS = "/api/sdk/track"
 # Waits that end early when things work; long only so a loaded machine never flakes.
 PATIENCE = 30.0
+
+
+@contextlib.contextmanager
+def trodo_warnings() -> Iterator[list[str]]:
+    """The messages of every ``TrodoWarning`` issued inside the block, from any thread
+    (each one, not once per place as Python's default shows them); filled at its end."""
+    said: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TrodoWarning)
+        yield said
+    said.extend(str(w.message) for w in caught if issubclass(w.category, TrodoWarning))
 
 
 class Gate:

@@ -174,3 +174,14 @@ def test_the_table_marks_a_cpu_figure_above_its_target_as_missed() -> None:
 
     assert "1.40× floor" in cpu_row  # noqa: RUF001
     assert "MISSED" in cpu_row
+
+
+def test_the_fault_subjects_send_the_same_event_shape_as_every_other_scenario() -> None:
+    # bench/fault_subjects.py imports nothing from the project (it also runs in the
+    # vendor SDK's own environment), so it keeps its own copy of the event shape.
+    from bench import fault_subjects, workload
+
+    assert fault_subjects.EVENT_NAME == workload.EVENT_NAME
+    assert [fault_subjects.properties(i) for i in range(500)] == [
+        workload.properties(i) for i in range(500)
+    ]

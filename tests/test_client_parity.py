@@ -17,6 +17,8 @@ import pytest
 import trodo
 from trodo.testing import MockTrodoServer
 
+from .delivery_support import trodo_warnings
+
 
 class Blocking:
     """A client or user context whose coroutine results are awaited on one loop.
@@ -304,9 +306,12 @@ def test_an_unknown_site_id_drops_events_as_unauthorized(
     client = make(batch_enabled=True)  # with the site id "test-site"
     server.check_site_id = True
     server.site_id = "the-real-site"
-    client.track("user_42", "nobody_listens")
-    assert client.flush(timeout=5) is False
+    with trodo_warnings() as said:
+        client.track("user_42", "nobody_listens")
+        assert client.flush(timeout=5) is False
     assert client.stats().dropped == {"unauthorized": 1}
+    [warning] = said  # seen by default, without any logging set up
+    assert "does not accept site id" in warning
 
 
 def test_identify_that_fails_for_good_returns_not_ok_instead_of_raising(

@@ -15,7 +15,16 @@ import pytest
 from trodo import Stats
 from trodo.testing import Answer, MockTrodoServer
 
-from .delivery_support import BULK, PATIENCE, SESSIONS, ErrorLog, bulk_requests, counts, names
+from .delivery_support import (
+    BULK,
+    PATIENCE,
+    SESSIONS,
+    ErrorLog,
+    bulk_requests,
+    counts,
+    names,
+    trodo_warnings,
+)
 
 QUIET = {"batch_enabled": True, "batch_size": 1000, "batch_flush_interval": 60.0}
 TEN = [f"e{i}" for i in range(10)]
@@ -208,10 +217,14 @@ def test_an_unauthorized_site_id_drops_events_and_logs_one_error_line(
     errors = ErrorLog()
     trodo_server.respond_with(lambda path, body: Answer(status))
     client = trodo_server.client(**QUIET, on_error=errors)
-    with caplog.at_level(logging.WARNING, logger="trodo"):
+    with (
+        caplog.at_level(logging.WARNING, logger="trodo"),
+        trodo_warnings() as said,
+    ):
         for batch in (["a", "b"], ["c", "d"]):
             _track_all(client, batch)
             assert client.flush(PATIENCE) is False
+    assert len(said) == 1  # once for the episode, not per batch
     assert trodo_server.events == []
     assert errors.reasons() == ["unauthorized", "unauthorized"]
     assert client.stats().dropped == {"unauthorized": 4}

@@ -14,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import random
 import threading
 from collections import Counter
 from typing import Any
 
+import orjson
 import pytest
 
 import trodo
@@ -184,6 +186,85 @@ def test_the_queue_byte_bound_counts_every_byte_an_event_takes_on_the_wire() -> 
         wire = [len(json.dumps(e, separators=(",", ":"))) for e in server.events]
     assert sum(wire) <= bound
     # ...and the bound is used: the queue holds what fits, not a tenth of it.
+    assert sum(wire) >= bound // 2
+
+
+# Quotes, backslashes and control characters (2 to 6 bytes each on the wire), text
+# of several UTF-8 bytes a character, floats of 17 digits and the longest ints.
+HOSTILE_PROPERTIES: dict[str, Any] = {
+    'say "hi"\n': '"\\\x01\x1f' * 64,
+    "café ☕": "ünïcödé ☕" * 16,
+    "floats": [math.pi * 10.0**-k for k in range(1, 40)],
+    "ints": [-(2**63)] * 16,
+    "nested": {'q"\t': ["\x00" * 32, 1.2345678901234567e-05], "\x7f": None},
+}
+
+
+def test_the_queue_byte_bound_counts_escapes_and_long_numbers_in_properties() -> None:
+    bound = 256 * 1024
+    with MockTrodoServer() as server:
+        gate = Gate(lambda path, body: path == BULK)
+        server.respond_with(gate, path=BULK)
+        errors = ErrorLog()
+        client = server.client(
+            batch_enabled=True, batch_size=1, max_queue_bytes=bound, on_error=errors
+        )
+        for i in range(2_000):
+            user = client.for_user(f'user "{i}"\x01', session_id=f"s\\{i}\x1f")
+            user.track('bought "it"\n', HOSTILE_PROPERTIES, category="tab\tbed")
+            if errors.errors:
+                break
+        assert errors.reasons() == ["queue_full"]
+        gate.open()
+        assert client.flush(PATIENCE)
+        client.shutdown()
+        # Each event as the bulk body carries it: orjson, as the SDK writes it, and a comma.
+        wire = [len(orjson.dumps(e)) + 1 for e in server.events]
+    assert sum(wire) <= bound
+    assert sum(wire) >= bound // 2
+
+
+def test_the_queue_byte_bound_counts_escapes_in_the_distinct_id_of_a_profile_write() -> None:
+    bound = 64 * 1024
+    people_set = "/api/sdk/people/set"
+    with MockTrodoServer() as server:
+        gate = Gate(lambda path, body: path == people_set)
+        server.respond_with(gate, path=people_set)
+        errors = ErrorLog()
+        client = server.client(batch_enabled=True, max_queue_bytes=bound, on_error=errors)
+        for i in range(2_000):
+            # Quotes and control characters: 2 and 6 bytes each in the body.
+            client.for_user(f'u"{i}"' + "\x01" * 40).people.set({"plan": "pro"})
+            if errors.errors:
+                break
+        assert errors.reasons() == ["queue_full"]
+        gate.open()
+        assert client.flush(PATIENCE)
+        client.shutdown()
+        wire = [len(r.body) for r in server.requests if r.path == people_set]  # as sent
+    assert sum(wire) <= bound
+    assert sum(wire) >= bound // 2
+
+
+def test_the_queue_byte_bound_counts_the_site_id_in_the_body_of_a_profile_write() -> None:
+    bound = 64 * 1024
+    people_set = "/api/sdk/people/set"
+    site_id = "s" * 400  # every people and group body carries siteId
+    with MockTrodoServer(site_id=site_id) as server:
+        gate = Gate(lambda path, body: path == people_set)
+        server.respond_with(gate, path=people_set)
+        errors = ErrorLog()
+        client = server.client(batch_enabled=True, max_queue_bytes=bound, on_error=errors)
+        for i in range(2_000):
+            client.for_user(f"u{i}").people.set({"plan": "pro"})
+            if errors.errors:
+                break
+        assert errors.reasons() == ["queue_full"]
+        gate.open()
+        assert client.flush(PATIENCE)
+        client.shutdown()
+        wire = [len(r.body) for r in server.requests if r.path == people_set]  # as sent
+    assert sum(wire) <= bound
     assert sum(wire) >= bound // 2
 
 

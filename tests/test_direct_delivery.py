@@ -13,7 +13,15 @@ import trodo
 from trodo import Stats
 from trodo.testing import MockTrodoServer
 
-from .delivery_support import EVENTS, PATIENCE, SESSIONS, ErrorLog, KeepAliveServer, names
+from .delivery_support import (
+    EVENTS,
+    PATIENCE,
+    SESSIONS,
+    ErrorLog,
+    KeepAliveServer,
+    names,
+    trodo_warnings,
+)
 
 
 def test_each_event_is_one_request_made_before_track_returns(
@@ -121,11 +129,15 @@ def test_an_unknown_site_id_logs_one_error_line_for_many_events(
     trodo_server.check_site_id = True
     client = trodo.TrodoClient("not-the-site", api_base=trodo_server.url, on_error=errors)
     try:
-        with caplog.at_level(logging.WARNING, logger="trodo"):
+        with (
+            caplog.at_level(logging.WARNING, logger="trodo"),
+            trodo_warnings() as said,
+        ):
             for i in range(3):
                 client.track("user_42", f"e{i}")
     finally:
         client.shutdown()
+    assert len(said) == 1  # once for the episode, not per event
     assert errors.reasons() == ["unauthorized"] * 3
     assert client.stats().dropped == {"unauthorized": 3}
     [loud] = [r for r in caplog.records if r.levelno >= logging.ERROR]

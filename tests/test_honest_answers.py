@@ -19,7 +19,7 @@ import pytest
 import trodo
 from trodo.testing import MockTrodoServer
 
-from .delivery_support import EVENTS, ErrorLog, names
+from .delivery_support import EVENTS, ErrorLog, names, trodo_warnings
 from .relay_support import OPENSSL, forwarding_proxy, self_signed, tls_front
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
@@ -75,6 +75,28 @@ def test_stats_dropped_has_str_keys_and_no_empty_reasons_in_both_modes(
     dropped = client.stats().dropped
     assert dropped == {"rejected": 1}
     assert [type(key) for key in dropped] == [str]
+
+
+@pytest.mark.parametrize("batch_enabled", [False, True], ids=["direct", "batched"])
+def test_the_async_client_answers_flush_and_stats_the_same_in_both_modes(
+    trodo_server: MockTrodoServer, batch_enabled: bool
+) -> None:
+    async def scenario() -> tuple[bool, dict[str, int], bool]:
+        async with trodo.AsyncTrodoClient(
+            trodo_server.site_id, api_base=trodo_server.url, batch_enabled=batch_enabled
+        ) as client:
+            trodo_server.fail_next(status=400, path="/api/events/bulk" if batch_enabled else EVENTS)
+            await client.track("user_42", "refused")
+            first = await client.flush(timeout=10)
+            dropped = client.stats().dropped
+            await client.track("user_42", "kept")
+            return first, dropped, await client.flush(timeout=10)
+
+    first, dropped, second = asyncio.run(asyncio.wait_for(scenario(), 60))
+    assert (first, second) == (False, True)
+    assert dropped == {"rejected": 1}
+    assert [type(key) for key in dropped] == [str]
+    assert names(trodo_server.events) == ["kept"]
 
 
 # -- a refused site id is visible by default ------------------------------------------
@@ -190,12 +212,16 @@ def test_a_configuration_fault_is_reported_once_and_retried_as_unreachable(
 ) -> None:
     monkeypatch.setenv(variable, value)
     errors = ErrorLog()
-    client = trodo_server.client(
-        batch_enabled=batch_enabled, timeout=0.5, retries=1, retry_budget=0.5, on_error=errors
-    )
-    for i in range(3):
-        client.track("user_42", f"e{i}")
-    assert client.flush(timeout=30) is False
+    with trodo_warnings() as said:
+        client = trodo_server.client(
+            batch_enabled=batch_enabled, timeout=0.5, retries=1, retry_budget=0.5, on_error=errors
+        )
+        for i in range(3):
+            client.track("user_42", f"e{i}")
+        assert client.flush(timeout=30) is False
+    [warning] = said
+    assert "configuration is broken" in warning
+    assert cause in warning
     assert set(errors.reasons()) == {"gave_up"}
     assert sum(e.count for e in errors.errors) == 3
     [said] = config_faults(caplog)

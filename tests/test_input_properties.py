@@ -17,6 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import trodo
+from trodo._core.validation import copy_properties
+from trodo._wire.httpx_clients import dumps
 from trodo.testing import MockTrodoServer
 
 BOUNDED = settings(
@@ -143,3 +145,16 @@ def test_accepted_ids_and_names_arrive_equal_and_refused_ones_raise_at_the_call(
         event_name,
         category,
     )
+
+
+@BOUNDED
+@given(props=properties)
+def test_the_size_counted_at_the_call_is_the_size_the_properties_take_on_the_wire(
+    props: dict[str, Any],
+) -> None:
+    # The queue's byte bound adds this size up: quotes, backslashes and control
+    # characters (escaped, 2 to 6 bytes each), UTF-8 and long numbers all count.
+    if refused(props):
+        return
+    copy, size = copy_properties(props)
+    assert size == len(dumps(copy))

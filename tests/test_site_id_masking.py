@@ -3,6 +3,7 @@ exceptions, even when a server echoes it back in an answer."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -34,6 +35,26 @@ def test_the_config_repr_masks_the_site_id() -> None:
         assert SITE not in str(client.config)
     finally:
         client.shutdown()
+
+
+def test_no_repr_of_either_client_or_its_parts_shows_the_site_id() -> None:
+    client = trodo.TrodoClient(SITE, api_base="http://127.0.0.1:9")
+
+    async def async_reprs() -> list[str]:
+        async with trodo.AsyncTrodoClient(SITE, api_base="http://127.0.0.1:9") as other:
+            return [repr(other), repr(other.config), repr(other.for_user("user_42"))]
+
+    try:
+        shown = [
+            repr(client),
+            repr(client.for_user("user_42", session_id="s1")),
+            repr(client.api_client),
+            repr(client.stats()),
+            *asyncio.run(async_reprs()),
+        ]
+    finally:
+        client.shutdown()
+    assert all(SITE not in text for text in shown), shown
 
 
 def test_the_config_repr_masks_proxy_credentials() -> None:

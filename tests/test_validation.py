@@ -7,6 +7,7 @@ import decimal
 import enum
 import json
 import math
+import tracemalloc
 import uuid
 from typing import Any
 
@@ -90,7 +91,7 @@ def test_cyclic_properties_raise_instead_of_recursing_forever() -> None:
         copy_properties({"c": cyclic})
 
 
-def test_size_estimate_counts_utf8_bytes_of_non_ascii_text() -> None:
+def test_the_size_counts_utf8_bytes_of_non_ascii_text() -> None:
     ascii_size = copy_properties({"a": "x" * 100})[1]
     emoji_size = copy_properties({"a": "\N{GRINNING FACE}" * 100})[1]
     nested_emoji_size = copy_properties({"a": ["\N{GRINNING FACE}" * 100]})[1]
@@ -98,7 +99,22 @@ def test_size_estimate_counts_utf8_bytes_of_non_ascii_text() -> None:
     assert nested_emoji_size >= 400
 
 
-def test_size_estimate_grows_with_the_properties() -> None:
+def test_huge_non_ascii_text_is_refused_without_being_encoded() -> None:
+    # Refused in time (and memory) proportional to max_request_bytes, not to the input:
+    # encoding these 10 million characters would take 20 MB.
+    text = "\N{LATIN SMALL LETTER E WITH ACUTE}" * 10_000_000
+    tracemalloc.start()
+    try:
+        for properties in ({"a": text}, {text: 1}):
+            with pytest.raises(ValueError, match="max_request_bytes"):
+                copy_properties(properties, 512 * 1024)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000
+
+
+def test_the_size_grows_with_the_properties() -> None:
     small = copy_properties({"a": "x"})[1]
     large = copy_properties({"a": "x" * 1000})[1]
     assert large - small >= 999

@@ -172,7 +172,7 @@ class ContextBase:
 
     def _write_record(self, write: Write, args: tuple[Any, ...]) -> WriteRecord:
         """A profile write for this user, its arguments checked (raises on wrong use)."""
-        return write_record(write, self._distinct_id, args, self._max_bytes)
+        return write_record(write, self._distinct_id, self._owner.site_id, args, self._max_bytes)
 
     # -- auto events (the vendor has them on the user's context too) ------------------
 

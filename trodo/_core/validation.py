@@ -21,7 +21,7 @@ Copying is linear in the input: an object reached twice (a shared sub-dict)
 is converted once and its copy reused, so the copy has the input's shape, and
 its size is counted as often as it will be written. Depth is capped at
 ``MAX_DEPTH`` levels, and an event must fit ``max_request_bytes``: work stops
-as soon as the estimate shows it cannot.
+as soon as the count (never below the encoded size) shows it cannot.
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import enum
+import json
 import math
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeAlias, TypeGuard
 
 SEVERITIES: Final = ("critical", "error", "warning")
@@ -42,15 +43,20 @@ DEFAULT_MAX_EVENT_BYTES: Final = 512 * 1024
 # bytes with empty strings, plus the timestamp's fraction and the comma in a
 # batch); the names, ids and properties add their own size.
 EVENT_OVERHEAD_BYTES: Final = 260
-# Estimates against exact sizes: the estimate can be below the encoded size by
-# up to 6x (a control character is written as \u0001) and above it by up to
-# 4.5x (a small int in a list), so an event is encoded to measure it exactly
-# only between those bounds, and refused without encoding above them.
-_UNDER: Final = 6
+# The count of nested values (copy_properties' guard against absurd inputs, not
+# their size) is below their encoded size by at most 6x (a control character is
+# written as \u0001) and above it by at most 4.5x (a small int in a list): past
+# _OVER times max_bytes an event is refused without encoding it.
 _OVER: Final = 5
 _INT_FAST: Final = 2**63  # orjson writes 64-bit ints; the standard library the rest
 _INT_LOW: Final = -_INT_FAST
 _INT_HIGH: Final = _INT_FAST
+# Top-level keys known to be str without surrogates: a set lookup instead of
+# the checks, as apps use a few keys over and over.
+_PLAIN_KEYS: set[str] = set()
+_MAX_PLAIN_KEYS: Final = 4096
+_PLAIN_KEY_CHARS: Final = 64
+_DUMPS: list[Callable[[Any], bytes]] = []  # the encoder, once loaded
 
 Path: TypeAlias = "tuple[Path | None, str | int] | None"
 """Where a value sits, built only as far as needed: (parent, key or index); None is
@@ -147,13 +153,15 @@ def epoch_seconds(timestamp: object) -> float:
 def copy_properties(
     properties: object, max_bytes: int = DEFAULT_MAX_EVENT_BYTES
 ) -> tuple[dict[str, Any], int]:
-    """Validate and copy event properties; return the copy and its JSON size.
+    """Validate and copy event properties; return the copy and its size as JSON.
 
-    The size is an estimate, exact when it comes near ``max_bytes``; properties
-    that cannot fit ``max_bytes`` raise ValueError.
+    The size is exact: the bytes the copy takes in the request (its escapes,
+    its UTF-8, its numbers as the encoder writes them). Properties that cannot
+    fit ``max_bytes`` raise ValueError, found before encoding them when their
+    count shows it.
 
-    >>> copy_properties({"plan": "pro", "seats": 3})[0]
-    {'plan': 'pro', 'seats': 3}
+    >>> copy_properties({"plan": "pro", "seats": 3})
+    ({'plan': 'pro', 'seats': 3}, 24)
     """
     if properties is None:
         return {}, 2
@@ -164,67 +172,85 @@ def copy_properties(
         )
     if len(properties) * 5 > max_bytes:  # '"k":0,' at the least, for each
         raise _too_large(len(properties) * 5, max_bytes, None)
-    out: dict[str, Any] = {}
-    size = 2
+    # A plain value is kept as it is; the loop replaces the others in the copy.
+    out: dict[str, Any] = dict(properties)
+    # Below the size (text lengths): refuses a huge value without encoding it.
+    size = 0
     copier: _Copier | None = None
     low, high, isfinite = _INT_LOW, _INT_HIGH, math.isfinite
-    # The common case, a flat dict of plain values, stays on this loop.
-    for key, value in properties.items():
-        if type(key) is not str or not key.isascii():
-            size += _odd_key(key)
+    plain_keys = _PLAIN_KEYS
+    # The common case, a flat dict of plain values, stays on this loop: it checks
+    # the copy; the encoder measures it once, at the end.
+    for key, value in out.items():
+        if type(key) is not str or key not in plain_keys:
+            size += _odd_key(key, size, max_bytes)
         kind = type(value)
         if kind is str:
-            # Bytes on the wire: isascii() is O(1), encoding only non-ASCII text.
-            size += len(value) if value.isascii() else utf8_size(value, describe((None, key)))
+            size += len(value)
+            if not value.isascii():
+                if size > max_bytes:  # refused before encoding it
+                    raise _too_large(size, max_bytes, (None, key))
+                utf8_size(value, describe((None, key)))
         elif kind is int:
-            size += 6 if low <= value < high else _int_size(value, (None, key))
-        elif kind is bool or value is None or (kind is float and isfinite(value)):
-            size += 6
-        else:
+            if not low <= value < high:
+                _int_size(value, (None, key))
+        elif not (kind is bool or value is None or (kind is float and isfinite(value))):
             if copier is None:
                 copier = _Copier(max_bytes)
             copier.size = size
             out[key] = copier.convert(value, (None, key), 1)
-            size = copier.size + len(key) + 6
-            continue
-        out[key] = value
-        size += len(key) + 6
-    if size * _UNDER > max_bytes:
-        size = _checked_size(out, size, max_bytes)
+            size = copier.size
+    if size > (max_bytes if copier is None else _OVER * max_bytes):
+        raise _too_large(size, max_bytes, None)
+    # Exact; the work is bounded, as what the count lets through is a small multiple
+    # of the limit (short keys, remembered, are not counted: 64 bytes each at most).
+    size = json_size(out)
+    if size > max_bytes:
+        raise _too_large(size, max_bytes, None)
     return out, size
 
 
-def _odd_key(key: object) -> int:
-    """A key that is not ASCII str: its extra bytes, or raise (not str, a lone surrogate)."""
+def _encoder() -> Callable[[Any], bytes]:
+    """The transport's encoder (orjson), imported with the first event, not with trodo."""
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - orjson is a dependency on CPython
+        _DUMPS.append(_standard_dumps)
+    else:
+        _DUMPS.append(orjson.dumps)
+    return _DUMPS[0]
+
+
+def _standard_dumps(value: Any) -> bytes:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.encode()
+
+
+def _odd_key(key: object, size: int, max_bytes: int) -> int:
+    """A key not yet known to be plain: check it (str, no lone surrogate; one that
+    takes the count past ``max_bytes`` is refused before it is encoded) and
+    remember a short ASCII one; its length."""
     if type(key) is not str:
         raise TypeError(
             f"property keys must be str; properties has key {key!r} of type {type(key).__name__}"
         )
-    return utf8_size(key, f"the key {key!r} of properties") - len(key)
-
-
-def _checked_size(out: dict[str, Any], size: int, max_bytes: int) -> int:
-    """The size of the copy, measured exactly (the estimate is near the limit)."""
-    if size > _OVER * max_bytes:
-        raise _too_large(size, max_bytes, None)
-    exact = json_size(out)
-    if exact > max_bytes:
-        raise _too_large(exact, max_bytes, None)
-    return exact
+    if not key.isascii():
+        if size + len(key) > max_bytes:
+            raise _too_large(size + len(key), max_bytes, None)
+        utf8_size(key, f"the key {key!r} of properties")
+    elif len(key) <= _PLAIN_KEY_CHARS and len(_PLAIN_KEYS) < _MAX_PLAIN_KEYS:
+        _PLAIN_KEYS.add(key)
+    return len(key)
 
 
 def json_size(value: Any) -> int:
     """Bytes of ``value`` as compact UTF-8 JSON, as the transport writes it (orjson, or the
-    standard library for what orjson refuses); only large events are measured so."""
+    standard library for what orjson refuses)."""
+    dumps = _DUMPS[0] if _DUMPS else _encoder()
     try:
-        import orjson
-
-        return len(orjson.dumps(value))
-    except (ImportError, TypeError):  # no orjson here, or an int beyond 64 bits
-        import json
-
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        return len(text.encode())
+        return len(dumps(value))
+    except TypeError:  # an int beyond 64 bits
+        return len(_standard_dumps(value))
 
 
 def _too_large(size: int, max_bytes: int, path: Path) -> ValueError:

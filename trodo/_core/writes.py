@@ -24,6 +24,7 @@ from typing import Any, Final
 
 from trodo._core.arguments import json_copy
 from trodo._core.validation import json_size, require_text
+from trodo._core.wire_size import text_bytes
 
 __all__ = ["FIXED_PROPERTIES", "WRITES", "Write", "WriteRecord"]
 
@@ -258,7 +259,7 @@ WRITES: tuple[Write, ...] = (
 
 
 def write_record(
-    write: Write, distinct_id: str, args: tuple[Any, ...], max_bytes: int
+    write: Write, distinct_id: str, site_id: str, args: tuple[Any, ...], max_bytes: int
 ) -> WriteRecord:
     """Check the caller's arguments and make the record (raises on wrong use).
 
@@ -266,7 +267,10 @@ def write_record(
     is refused here: the server could only refuse it.
     """
     checked = write.check(*args)
-    size = json_size(checked) + len(distinct_id.encode()) + WRITE_OVERHEAD_BYTES
+    # The ids as JSON writes them (escapes included), as an event's are counted; the
+    # body's siteId too (upsert has none: counted all the same, a bound from above).
+    size = json_size(checked) + text_bytes(distinct_id) + text_bytes(site_id)
+    size += WRITE_OVERHEAD_BYTES
     if size > max_bytes:
         raise ValueError(
             f"the {write.name} write is {size:,} bytes as JSON, more than max_request_bytes "

@@ -148,7 +148,16 @@ def call_deadline(deadline: float) -> Iterator[None]:
         _current.reset(token)
 
 
-def _clamp(timeout: float | None, left: float) -> float:
+def _within(timeout: float | None, error: type[Exception]) -> float | None:
+    """``timeout`` cut to what the current request has left (as it is outside one);
+    raises ``error`` when nothing is left."""
+    limits = _current.get()
+    if limits is None:
+        return timeout
+    return _cut(timeout, limits.remaining(error))
+
+
+def _cut(timeout: float | None, left: float) -> float:
     return left if timeout is None else min(timeout, left)
 
 
@@ -244,9 +253,8 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         limits = _current.get()
         if limits is None:
             return await self._inner.read(max_bytes, timeout)
-        timeout = _clamp(timeout, limits.remaining(httpcore.ReadTimeout))
-        want = limits.want(max_bytes)
-        data = await self._inner.read(want, timeout)
+        left = limits.remaining(httpcore.ReadTimeout)
+        data = await self._inner.read(limits.want(max_bytes), _cut(timeout, left))
         limits.count(data)
         return data
 
