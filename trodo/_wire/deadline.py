@@ -161,12 +161,6 @@ def _cut(timeout: float | None, left: float) -> float:
     return left if timeout is None else min(timeout, left)
 
 
-def _within(timeout: float | None, error: type[Exception]) -> float | None:
-    """``timeout`` cut to the current request's time left; raises ``error`` when none is."""
-    limits = _current.get()
-    return timeout if limits is None else _clamp(timeout, limits.remaining(error))
-
-
 class _Stream(httpcore.NetworkStream):
     """A sync network stream that keeps to the current request's limits."""
 
