@@ -122,6 +122,29 @@ def test_an_unauthorized_site_id_warns_once_per_episode() -> None:
     assert names(server.events) == ["accepted"]
 
 
+@pytest.mark.parametrize("batched", [False, True], ids=["direct", "batched"])
+def test_an_accepted_profile_write_ends_an_unauthorized_episode(batched: bool) -> None:
+    with MockTrodoServer(check_site_id=True) as server:
+        client = trodo.TrodoClient("wrong-site-id", api_base=server.url, batch_enabled=batched)
+        user = client.for_user("user_42")
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("default")
+                user.people.set({"plan": "free"})
+                client.flush(10)
+                server.check_site_id = False  # a write is accepted: the episode is over
+                user.people.set({"plan": "pro"})
+                client.flush(10)
+                server.check_site_id = True
+                user.people.set({"plan": "team"})
+                client.flush(10)
+        finally:
+            client.shutdown()
+    said = [w for w in caught if issubclass(w.category, trodo.TrodoWarning)]
+    assert len(said) == 2
+    assert [u.body["properties"] for u in server.profile_updates] == [{"plan": "pro"}]
+
+
 SCRIPT = """
 import trodo
 client = trodo.TrodoClient("wrong-site-id", api_base={url!r}, batch_enabled={batched})

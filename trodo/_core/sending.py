@@ -141,19 +141,17 @@ class _RecordReport(ABC, Generic[_Record]):
         """Report the record given up."""
 
     def _accepted(self) -> None:
-        """Trodo accepted it."""
+        """Trodo accepted it: an unauthorized episode, if any, is over."""
+        self._reporter.accepted()
 
 
 class EventReport(_RecordReport[EventRecord]):
-    """One event sent on its own; an accepted one ends an unauthorized episode."""
+    """One event sent on its own."""
 
     _after_shutdown = "tracked after shutdown()"
 
     def _lost(self, reason: DropReason, detail: str) -> None:
         self._reporter.events_failed(reason, detail, [self._record])
-
-    def _accepted(self) -> None:
-        self._reporter.accepted()
 
 
 class WriteReport(_RecordReport[WriteRecord]):
